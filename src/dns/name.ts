@@ -1,0 +1,96 @@
+/**
+ * Domain names in crdns's canonical form: lowercase, A-labels, no trailing
+ * dot, the root as ''. Canonical names are what every map in a snapshot is
+ * keyed by, so a lookup is a string comparison, never a case fold per record.
+ */
+import { toASCII } from 'punycode';
+
+export const MAX_LABEL_OCTETS = 63;
+/** Wire length including the length octets and the root label. */
+export const MAX_NAME_OCTETS = 255;
+
+export type NameResult = { ok: true; name: string } | { ok: false; reason: string };
+
+/** Wire-format length of a canonical name (each label's length octet plus the root octet). */
+export function wireLength(name: string): number {
+  return name === '' ? 1 : Buffer.byteLength(name, 'latin1') + 2;
+}
+
+/** Lowercases ASCII only: DNS case-insensitivity is defined for A–Z alone (RFC 4343). */
+export function asciiLower(s: string): string {
+  return /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
+}
+
+/**
+ * Parses a user-written name (with or without the trailing dot, possibly
+ * internationalised) into canonical form, checking label and name lengths and
+ * the characters a hostname-like DNS name may hold. `allowWildcard` admits a
+ * single leading "*" label.
+ */
+export function parseName(input: string, allowWildcard = false): NameResult {
+  let s = input.trim();
+  if (s === '' ) return { ok: false, reason: 'name is empty' };
+  if (s === '.') return { ok: true, name: '' };
+  if (s.endsWith('.')) s = s.slice(0, -1);
+  if (s.startsWith('.')) return { ok: false, reason: `name "${input}" starts with a dot` };
+  const raw = s.split('.');
+  const labels: string[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const label = raw[i] as string;
+    if (label === '') return { ok: false, reason: `name "${input}" has an empty label` };
+    if (label === '*') {
+      if (!allowWildcard) return { ok: false, reason: `name "${input}" may not be a wildcard here` };
+      if (i !== 0) return { ok: false, reason: `name "${input}" has "*" in a label other than the leftmost` };
+      labels.push('*');
+      continue;
+    }
+    let ascii = label;
+    if (/[^\x00-\x7f]/.test(label)) {
+      try {
+        ascii = toASCII(label.normalize('NFC').toLowerCase());
+      } catch {
+        return { ok: false, reason: `label "${label}" of "${input}" cannot be converted to an A-label` };
+      }
+    }
+    if (!/^[A-Za-z0-9_-]+$/.test(ascii)) {
+      return { ok: false, reason: `label "${label}" of "${input}" may hold only letters, digits, "-" and "_"` };
+    }
+    if (ascii.length > MAX_LABEL_OCTETS) {
+      return { ok: false, reason: `label "${ascii}" of "${input}" is ${ascii.length} octets, over the limit of ${MAX_LABEL_OCTETS}` };
+    }
+    labels.push(asciiLower(ascii));
+  }
+  const name = labels.join('.');
+  const len = wireLength(name);
+  if (len > MAX_NAME_OCTETS) {
+    return { ok: false, reason: `name "${input}" is ${len} octets in wire form, over the limit of ${MAX_NAME_OCTETS}` };
+  }
+  return { ok: true, name };
+}
+
+/** True when `name` equals `zone` or lies below it; both canonical. */
+export function isInZone(name: string, zone: string): boolean {
+  if (zone === '') return true;
+  return name === zone || (name.length > zone.length && name.endsWith(zone) && name.charCodeAt(name.length - zone.length - 1) === 46);
+}
+
+/** The name with its leftmost label removed; undefined for the root. */
+export function parentName(name: string): string | undefined {
+  if (name === '') return undefined;
+  const dot = name.indexOf('.');
+  return dot < 0 ? '' : name.slice(dot + 1);
+}
+
+/** The most specific zone holding `name`, or undefined when none does. `zones` canonical. */
+export function findZone(name: string, zones: readonly string[]): string | undefined {
+  let best: string | undefined;
+  for (const z of zones) {
+    if (isInZone(name, z) && (best === undefined || z.length > best.length)) best = z;
+  }
+  return best;
+}
+
+/** Presentation form with the trailing dot, for logs, zone files and messages. */
+export function fqdn(name: string): string {
+  return name === '' ? '.' : `${name}.`;
+}

@@ -1,0 +1,31 @@
+/**
+ * What the zone builder consumes: RRsets already validated one endpoint at a
+ * time, each tagged with an opaque origin so conflicts between them can be
+ * reported back to whoever wrote them. src/dns never looks inside an origin.
+ */
+import type { RDataByType, ServedType } from './records.js';
+
+export interface RRsetInput<T extends ServedType = ServedType> {
+  /** Canonical owner name; may start with the wildcard label "*". */
+  name: string;
+  type: T;
+  /** Seconds. Already defaulted by the caller. */
+  ttl: number;
+  /** One entry per target, in the order written; duplicates already removed. */
+  data: RDataByType[T][];
+  /** Opaque handle of whoever defined this RRset, e.g. an object key and endpoint index. */
+  origin: RRsetOrigin;
+}
+
+export interface RRsetOrigin {
+  /** Sort key of the defining object; the lower key wins a conflict. */
+  object: string;
+  index: number;
+}
+
+/** An RRset the builder refused, and why. */
+export interface RRsetRejection {
+  origin: RRsetOrigin;
+  field: string;
+  reason: string;
+}
