@@ -28,8 +28,12 @@ export function asciiLower(s: string): string {
  * single leading "*" label.
  */
 export function parseName(input: string, allowWildcard = false): NameResult {
+  // IDNA (RFC 3490 section 3.1) treats the ideographic and full-width full
+  // stops as label separators; map them first so such a name is split into
+  // labels here rather than refused as one label holding a dot.
   let s = input.trim();
-  if (s === '' ) return { ok: false, reason: 'name is empty' };
+  if (/[\u3002\uff0e\uff61]/.test(s)) s = s.replace(/[\u3002\uff0e\uff61]/g, '.');
+  if (s === '') return { ok: false, reason: 'name is empty' };
   if (s === '.') return { ok: true, name: '' };
   if (s.endsWith('.')) s = s.slice(0, -1);
   if (s.startsWith('.')) return { ok: false, reason: `name "${input}" starts with a dot` };

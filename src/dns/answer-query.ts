@@ -1,0 +1,49 @@
+/**
+ * One DNS message in, one out: the whole contract of a crdns Query. Every
+ * input gets a reply; a message we cannot read gets FORMERR, never an
+ * exception.
+ */
+import { OPCODE_QUERY, parseQuery, TYPE_OPT } from './query-parser.js';
+import { RCODE, resolve } from './resolver.js';
+import { writeReply } from './response-writer.js';
+import type { Snapshot } from './zone.js';
+
+const CLASS_IN = 1;
+/** RFC 6891 §6.1.3: extended rcode 16 = BADVERS. */
+const RCODE_BADVERS = 16;
+
+export interface QueryOutcome {
+  reply: Buffer;
+  rcode: number;
+  /** 0 when the question could not be read. */
+  qtype: number;
+  /** The served zone that answered, if any. */
+  zone?: string;
+  /** Why the message was refused as malformed, for logs. */
+  formerr?: string;
+}
+
+export function answerQuery(snapshot: Snapshot, msg: Buffer): QueryOutcome {
+  const parsed = parseQuery(msg);
+  if (!parsed.ok) {
+    const reply = writeReply({ id: parsed.id ?? 0, queryFlags: parsed.flags ?? 0, aa: false, rcode: RCODE.FORMERR }, parsed.question);
+    return { reply: reply as Buffer, rcode: RCODE.FORMERR, qtype: parsed.question?.qtype ?? 0, formerr: parsed.reason };
+  }
+  const q = parsed.query;
+  const edns = q.edns ? { dnssecOk: q.edns.dnssecOk } : undefined;
+  const bare = (rcode: number, formerr?: string): QueryOutcome => ({
+    reply: writeReply({ id: q.id, queryFlags: q.flags, aa: false, rcode }, q, undefined, edns) as Buffer,
+    rcode,
+    qtype: q.qtype,
+    ...(formerr ? { formerr } : {}),
+  });
+  if (q.opcode !== OPCODE_QUERY) return bare(RCODE.NOTIMP);
+  if (q.edns && q.edns.version !== 0) return bare(RCODE_BADVERS);
+  if (q.qtype === TYPE_OPT) return bare(RCODE.FORMERR, 'OPT is not a question type');
+  if (q.qclass !== CLASS_IN) return bare(RCODE.REFUSED);
+
+  const res = resolve(snapshot, q.qname, q.qtype, q.qnameWire);
+  const reply = writeReply({ id: q.id, queryFlags: q.flags, aa: res.aa, rcode: res.rcode }, q, res, edns);
+  if (!reply) return { ...bare(RCODE.SERVFAIL), ...(res.zone !== undefined ? { zone: res.zone } : {}) };
+  return { reply, rcode: res.rcode, qtype: q.qtype, ...(res.zone !== undefined ? { zone: res.zone } : {}) };
+}

@@ -1,0 +1,187 @@
+/**
+ * The authoritative lookup: question in, answer/authority/additional out,
+ * following RFC 1034 §4.3.2 with the wildcard rules of RFC 4592, negative
+ * answers of RFC 2308, CNAME rcodes of RFC 6604 and minimal ANY of RFC 8482.
+ * Everything is a map lookup per label; nothing scans records.
+ */
+import { parentName, wireLength } from './name.js';
+import { TYPE_CODES } from './records.js';
+import { makeRRset, type RRset } from './rrset.js';
+import { encodeName } from './wire-name.js';
+import { findZone, type Snapshot, type Zone, type ZoneNode } from './zone.js';
+
+export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6 } as const;
+export const QTYPE_ANY = 255;
+export const QTYPE_AXFR = 252;
+export const QTYPE_IXFR = 251;
+const QTYPE_DS = 43;
+/** How many CNAME/DNAME hops one answer follows; matches the limit resolvers and CoreDNS's file plugin use. */
+export const MAX_CHAIN = 8;
+
+const T = TYPE_CODES;
+
+/** An RRset placed in a section; `owner` replaces its owner name (wildcard synthesis). */
+export interface Placed {
+  set: RRset;
+  owner?: Buffer;
+}
+
+export interface Resolution {
+  rcode: number;
+  aa: boolean;
+  answer: Placed[];
+  authority: Placed[];
+  additional: Placed[];
+  /** The zone that answered, for metrics; undefined when refused. */
+  zone?: string;
+}
+
+export function resolve(snapshot: Snapshot, qname: string, qtype: number, qnameWire?: Buffer): Resolution {
+  const zone = findZone(snapshot, qname);
+  if (!zone) return { rcode: RCODE.REFUSED, aa: false, answer: [], authority: [], additional: [] };
+  const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: [], authority: [], additional: [], zone: zone.apex };
+  if (qtype === QTYPE_AXFR || qtype === QTYPE_IXFR) {
+    // The grpc contract is unary: a zone transfer cannot be streamed back, so refuse it as a server without transfer does.
+    res.rcode = RCODE.REFUSED;
+    res.aa = false;
+    return res;
+  }
+  lookup(snapshot, zone, qname, qtype, res, [qname], qnameWire);
+  return res;
+}
+
+/**
+ * Answers `name` inside `zone`. `chain` holds the names visited through
+ * CNAME/DNAME so far (loop guard). `ownerWire` is the name as the client wrote
+ * it, used when a wildcard synthesizes records for it.
+ */
+function lookup(snap: Snapshot, zone: Zone, name: string, qtype: number, res: Resolution, chain: string[], ownerWire?: Buffer): void {
+  if (zone.hasCuts || zone.hasDnames) {
+    const stop = walkDown(snap, zone, name, qtype, res, chain);
+    if (stop) return;
+  }
+  const node = zone.nodes.get(name);
+  if (node) {
+    answerFrom(snap, zone, node, qtype, res, chain);
+    return;
+  }
+  // Closest encloser: the apex node always exists, so this ends inside the zone.
+  let ce = parentName(name) as string;
+  while (!zone.nodes.has(ce)) ce = parentName(ce) as string;
+  const wild = zone.nodes.get(ce === '' ? '*' : `*.${ce}`);
+  if (wild) {
+    answerFrom(snap, zone, wild, qtype, res, chain, ownerWire ?? encodeName(name));
+    return;
+  }
+  res.rcode = RCODE.NXDOMAIN;
+  res.authority.push({ set: zone.negativeSoa });
+}
+
+/**
+ * Looks at the names between the apex and `name`, top down, for a zone cut
+ * (referral) or a DNAME (substitution). Returns true when that finished the answer.
+ */
+function walkDown(snap: Snapshot, zone: Zone, name: string, qtype: number, res: Resolution, chain: string[]): boolean {
+  const ancestors: string[] = [];
+  for (let n: string | undefined = name; n !== undefined && n !== zone.apex; n = parentName(n)) ancestors.push(n);
+  for (let i = ancestors.length - 1; i >= 0; i--) {
+    const a = ancestors[i] as string;
+    const node = zone.nodes.get(a);
+    if (!node) return false; // nothing exists below a missing name, so no cut or DNAME either
+    if (node.cut && !(a === name && qtype === QTYPE_DS)) {
+      referral(zone, node, res);
+      return true;
+    }
+    const dname = a !== name ? node.rrsets.get(T.DNAME) : undefined;
+    if (dname) {
+      substitute(snap, dname, a, name, qtype, res, chain);
+      return true;
+    }
+  }
+  return false;
+}
+
+function referral(zone: Zone, cut: ZoneNode, res: Resolution): void {
+  const ns = cut.rrsets.get(T.NS) as RRset<'NS'>;
+  // RFC 1034 §4.3.2 step 3b: a referral is not authoritative, unless a CNAME we own already answered part of it.
+  if (res.answer.length === 0) res.aa = false;
+  res.authority.push({ set: ns });
+  addAddresses(zone, ns.records.map((r) => r.data), res);
+}
+
+function substitute(snap: Snapshot, dname: RRset, owner: string, name: string, qtype: number, res: Resolution, chain: string[]): void {
+  res.answer.push({ set: dname });
+  const target = (dname as RRset<'DNAME'>).records[0]?.data ?? '';
+  const prefix = name.slice(0, name.length - owner.length - (owner === '' ? 0 : 1));
+  const synthesized = target === '' ? prefix : `${prefix}.${target}`;
+  if (wireLength(synthesized) > 255) {
+    res.rcode = RCODE.YXDOMAIN; // RFC 6672 §2.2
+    return;
+  }
+  res.answer.push({ set: makeRRset(name, 'CNAME', dname.ttl, [synthesized]) });
+  follow(snap, synthesized, qtype, res, chain);
+}
+
+function answerFrom(snap: Snapshot, zone: Zone, node: ZoneNode, qtype: number, res: Resolution, chain: string[], owner?: Buffer): void {
+  const placed = (set: RRset): Placed => (owner ? { set, owner } : { set });
+  if (qtype === QTYPE_ANY) {
+    // RFC 8482 §4.2: one RRset is a complete answer to ANY.
+    const first = node.ordered[0];
+    if (first) {
+      res.answer.push(placed(first));
+      additional(zone, first, res);
+    } else {
+      res.authority.push({ set: zone.negativeSoa });
+    }
+    return;
+  }
+  const set = node.rrsets.get(qtype);
+  if (set) {
+    res.answer.push(placed(set));
+    additional(zone, set, res);
+    return;
+  }
+  const cname = node.rrsets.get(T.CNAME) as RRset<'CNAME'> | undefined;
+  if (cname) {
+    res.answer.push(placed(cname));
+    follow(snap, (cname.records[0] as { data: string }).data, qtype, res, chain);
+    return;
+  }
+  res.authority.push({ set: zone.negativeSoa });
+}
+
+/** Continues an answer at a CNAME target, when we serve it; otherwise the resolver chases it. */
+function follow(snap: Snapshot, target: string, qtype: number, res: Resolution, chain: string[]): void {
+  if (chain.length > MAX_CHAIN || chain.includes(target)) return;
+  const zone = findZone(snap, target);
+  if (!zone) return;
+  chain.push(target);
+  lookup(snap, zone, target, qtype, res, chain);
+}
+
+/** Additional-section addresses for the targets of MX, SRV and NS records, when they are in the same zone. */
+function additional(zone: Zone, set: RRset, res: Resolution): void {
+  switch (set.type) {
+    case 'MX':
+      addAddresses(zone, (set as RRset<'MX'>).records.map((r) => r.data.exchange), res);
+      break;
+    case 'SRV':
+      addAddresses(zone, (set as RRset<'SRV'>).records.map((r) => r.data.target), res);
+      break;
+    case 'NS':
+      addAddresses(zone, (set as RRset<'NS'>).records.map((r) => r.data), res);
+      break;
+    default:
+  }
+}
+
+function addAddresses(zone: Zone, targets: readonly string[], res: Resolution): void {
+  for (const t of targets) {
+    const node = zone.nodes.get(t);
+    if (!node) continue;
+    for (const code of [T.A, T.AAAA]) {
+      const set = node.rrsets.get(code);
+      if (set && !res.additional.some((p) => p.set === set) && !res.answer.some((p) => p.set === set)) res.additional.push({ set });
+    }
+  }
+}

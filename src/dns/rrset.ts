@@ -1,0 +1,52 @@
+/**
+ * An RRset ready for the wire. Each record's bytes after the owner name (type,
+ * class, TTL, rdata) are encoded once, when a snapshot is built, so answering
+ * a query concatenates buffers instead of encoding records.
+ */
+import dnsPacket from 'dns-packet';
+import type { Answer } from 'dns-packet';
+import { type RecordType, type RDataByType, type ResourceRecord, TYPE_CODES } from './records.js';
+import { encodeName } from './wire-name.js';
+
+export interface RRset<T extends RecordType = RecordType> {
+  /** Canonical owner name. */
+  readonly name: string;
+  readonly type: T;
+  readonly typeCode: number;
+  readonly ttl: number;
+  readonly records: readonly ResourceRecord<T>[];
+  /** Owner name in wire form (uncompressed). */
+  readonly ownerWire: Buffer;
+  /** Per record: type, class, TTL, rdlength and rdata. */
+  readonly bodies: readonly Buffer[];
+  /** ownerWire + body for every record, concatenated: the RRset as it goes out under its own name. */
+  readonly wire: Buffer;
+}
+
+/** Builds a wire-ready RRset. `data` must already be validated (dns-packet checks nothing). */
+export function makeRRset<T extends RecordType>(name: string, type: T, ttl: number, data: readonly RDataByType[T][]): RRset<T> {
+  const records = data.map((d) => ({ name, type, ttl, data: d }));
+  const ownerWire = encodeName(name);
+  const bodies = records.map((r) => encodeBody(r));
+  const wire = Buffer.concat(bodies.flatMap((b) => [ownerWire, b]));
+  return { name, type, typeCode: TYPE_CODES[type], ttl, records, ownerWire, bodies, wire };
+}
+
+/** The same records under another owner name (wildcard synthesis), as wire bytes. */
+export function wireUnderOwner(set: RRset, ownerWire: Buffer): Buffer {
+  return Buffer.concat(set.bodies.flatMap((b) => [ownerWire, b]));
+}
+
+/** Wire size of the RRset under its own name. */
+export function rrsetWireSize(set: RRset): number {
+  return set.wire.length;
+}
+
+function encodeBody(rr: ResourceRecord): Buffer {
+  // dns-packet mutates TXT arrays and CAA objects while encoding, so hand it copies.
+  const data = rr.type === 'TXT' ? [...(rr.data as Buffer[])] : typeof rr.data === 'object' ? { ...rr.data } : rr.data;
+  const answer = { name: '.', type: rr.type, class: 'IN', ttl: rr.ttl, data } as unknown as Answer;
+  const packet = dnsPacket.encode({ type: 'response', id: 0, flags: 0, answers: [answer] });
+  // 12 header bytes, then the root owner name (one zero byte), then the body.
+  return Buffer.from(packet.subarray(13));
+}

@@ -1,0 +1,196 @@
+/**
+ * Builds an immutable Snapshot from validated RRsets. This is where the rules
+ * that span several endpoints live: the same name and type from several
+ * origins merge into one RRset; a CNAME owns its name alone; when two origins
+ * disagree, the one with the lower origin key wins and the other is reported.
+ * Order of the input never changes the result.
+ */
+import { fqdn, isInZone, parentName } from './name.js';
+import type { RDataByType, RecordType, ServedType } from './records.js';
+import { makeRRset, type RRset } from './rrset.js';
+import type { Snapshot, Zone, ZoneNode } from './zone.js';
+import type { ZoneConfig } from './zone-config.js';
+import type { RRsetInput, RRsetOrigin, RRsetRejection } from './zone-input.js';
+
+/** An RRset larger than this could not be answered inside a 64 KiB message together with its question and chain. */
+export const MAX_RRSET_WIRE_BYTES = 60000;
+
+export interface BuildResult {
+  snapshot: Snapshot;
+  rejections: RRsetRejection[];
+}
+
+interface PendingSet {
+  type: ServedType;
+  ttl: number;
+  data: RDataByType[ServedType][];
+  keys: Set<string>;
+  origins: RRsetOrigin[];
+}
+
+export function compareOrigins(a: RRsetOrigin, b: RRsetOrigin): number {
+  return a.object < b.object ? -1 : a.object > b.object ? 1 : a.index - b.index;
+}
+
+export function describeOrigin(o: RRsetOrigin): string {
+  return `${o.object} endpoint ${o.index}`;
+}
+
+export function buildSnapshot(
+  inputs: readonly RRsetInput[],
+  zones: readonly ZoneConfig[],
+  serial: number,
+  generation: number,
+): BuildResult {
+  const rejections: RRsetRejection[] = [];
+  const reject = (origin: RRsetOrigin, field: string, reason: string) => rejections.push({ origin, field, reason });
+  const sorted = [...inputs].sort((a, b) => compareOrigins(a.origin, b.origin));
+  const zoneOf = (name: string) => {
+    let best: ZoneConfig | undefined;
+    for (const z of zones) if (isInZone(name, z.apex) && (!best || z.apex.length > best.apex.length)) best = z;
+    return best;
+  };
+
+  // name -> type -> pending RRset, per zone
+  const byZone = new Map<string, Map<string, Map<ServedType, PendingSet>>>();
+  for (const z of zones) byZone.set(z.apex, new Map());
+
+  for (const input of sorted) {
+    const zone = zoneOf(input.name);
+    if (!zone) {
+      reject(input.origin, 'dnsName', `${fqdn(input.name)} is outside every served zone`);
+      continue;
+    }
+    const names = byZone.get(zone.apex) as Map<string, Map<ServedType, PendingSet>>;
+    let types = names.get(input.name);
+    if (!types) names.set(input.name, (types = new Map()));
+    const conflict = exclusivityConflict(types, input);
+    if (conflict) {
+      reject(input.origin, conflict.field, conflict.reason);
+      continue;
+    }
+    let set = types.get(input.type);
+    if (!set) {
+      types.set(input.type, (set = { type: input.type, ttl: input.ttl, data: [], keys: new Set(), origins: [] }));
+    }
+    // RFC 2181 §5.2: one TTL per RRset; the lowest wins so no resolver caches longer than any owner asked.
+    set.ttl = Math.min(set.ttl, input.ttl);
+    for (const d of input.data) {
+      const key = rdataKey(d);
+      if (!set.keys.has(key)) {
+        set.keys.add(key);
+        set.data.push(d);
+      }
+    }
+    set.origins.push(input.origin);
+  }
+
+  const built = new Map<string, Zone>();
+  const recordsByType: Record<string, number> = {};
+  let rrsetCount = 0;
+  let nameCount = 0;
+  const count = (set: RRset) => {
+    recordsByType[set.type] = (recordsByType[set.type] ?? 0) + set.records.length;
+    rrsetCount++;
+  };
+
+  for (const cfg of zones) {
+    const names = byZone.get(cfg.apex) as Map<string, Map<ServedType, PendingSet>>;
+    const nodeSets = new Map<string, RRset[]>();
+    for (const [name, types] of names) {
+      const sets: RRset[] = [];
+      for (const p of types.values()) {
+        const set = makeRRset(name, p.type, p.ttl, sortedData(p.type, p.data));
+        if (set.wire.length > MAX_RRSET_WIRE_BYTES) {
+          for (const o of p.origins) {
+            reject(o, 'targets', `the ${p.type} RRset at ${fqdn(name)} would be ${set.wire.length} bytes on the wire, over the limit of ${MAX_RRSET_WIRE_BYTES}`);
+          }
+          continue;
+        }
+        sets.push(set);
+      }
+      if (sets.length > 0) nodeSets.set(name, sets);
+    }
+
+    const soaData = { ...cfg.soa, serial };
+    const soa = makeRRset(cfg.apex, 'SOA', cfg.soa.ttl, [soaData]);
+    const negativeSoa = makeRRset(cfg.apex, 'SOA', Math.min(cfg.soa.ttl, cfg.soa.minimum), [soaData]);
+    const apexNs = makeRRset(cfg.apex, 'NS', cfg.nsTtl, cfg.ns);
+    const apexSets = nodeSets.get(cfg.apex) ?? [];
+    nodeSets.set(cfg.apex, [soa, apexNs, ...apexSets]);
+
+    const nodes = new Map<string, ZoneNode>();
+    let hasCuts = false;
+    let hasDnames = false;
+    for (const [name, sets] of nodeSets) {
+      sets.sort((a, b) => a.typeCode - b.typeCode);
+      const cut = name !== cfg.apex && sets.some((s) => s.type === 'NS');
+      hasCuts ||= cut;
+      hasDnames ||= sets.some((s) => s.type === 'DNAME');
+      nodes.set(name, { name, rrsets: new Map(sets.map((s) => [s.typeCode, s])), ordered: sets, cut });
+      for (const s of sets) count(s);
+      // Every ancestor up to the apex exists, as an empty non-terminal if nothing else (RFC 4592 §2.2.2).
+      for (let p = parentName(name); p !== undefined && isInZone(p, cfg.apex) && !nodeSets.has(p) && !nodes.has(p); p = parentName(p)) {
+        nodes.set(p, { name: p, rrsets: new Map(), ordered: [], cut: false });
+      }
+    }
+    nameCount += nodes.size;
+    built.set(cfg.apex, { apex: cfg.apex, nodes, soa, negativeSoa, apexNs, hasCuts, hasDnames });
+  }
+
+  return {
+    snapshot: {
+      generation,
+      serial,
+      builtAt: Date.now(),
+      zones: built,
+      stats: { recordsByType, rrsets: rrsetCount, names: nameCount },
+    },
+    rejections,
+  };
+}
+
+const SINGLETONS: ReadonlySet<RecordType> = new Set(['CNAME', 'DNAME']);
+
+/** RFC 1034 §3.6.2 and RFC 6672 §2.4: CNAME excludes other data at its name; CNAME and DNAME are single records. */
+function exclusivityConflict(types: Map<ServedType, PendingSet>, input: RRsetInput): { field: string; reason: string } | undefined {
+  const name = fqdn(input.name);
+  if (input.type === 'CNAME') {
+    for (const [t, set] of types) {
+      if (t !== 'CNAME') {
+        return { field: 'recordType', reason: `a CNAME at ${name} cannot coexist with the ${t} records defined by ${describeOrigin(set.origins[0] as RRsetOrigin)}` };
+      }
+    }
+  } else {
+    const cname = types.get('CNAME');
+    if (cname) {
+      return { field: 'recordType', reason: `${name} already has a CNAME, defined by ${describeOrigin(cname.origins[0] as RRsetOrigin)}; no other type may share its name` };
+    }
+  }
+  if (SINGLETONS.has(input.type)) {
+    const existing = types.get(input.type);
+    if (existing && rdataKey(existing.data[0] as RDataByType[ServedType]) !== rdataKey(input.data[0] as RDataByType[ServedType])) {
+      return { field: 'targets', reason: `${name} already has a different ${input.type}, defined by ${describeOrigin(existing.origins[0] as RRsetOrigin)}; a name holds one ${input.type}` };
+    }
+  }
+  return undefined;
+}
+
+function rdataKey(d: RDataByType[RecordType]): string {
+  if (typeof d === 'string') return d;
+  if (Array.isArray(d)) return d.map((b) => b.toString('hex')).join(',');
+  return JSON.stringify(d);
+}
+
+/**
+ * The order records leave in: A/AAAA/TXT and friends keep the order targets
+ * were merged in (sorted origins, then target order); MX, SRV and NAPTR sort
+ * by their priority fields so the set reads the way a client will use it.
+ */
+function sortedData<T extends ServedType>(type: T, data: RDataByType[T][]): RDataByType[T][] {
+  if (type === 'MX') return [...(data as RDataByType['MX'][])].sort((a, b) => a.preference - b.preference) as RDataByType[T][];
+  if (type === 'SRV') return [...(data as RDataByType['SRV'][])].sort((a, b) => a.priority - b.priority || b.weight - a.weight) as RDataByType[T][];
+  if (type === 'NAPTR') return [...(data as RDataByType['NAPTR'][])].sort((a, b) => a.order - b.order || a.preference - b.preference) as RDataByType[T][];
+  return data;
+}
+

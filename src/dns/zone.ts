@@ -1,0 +1,57 @@
+/**
+ * An immutable snapshot of everything crdns serves. A snapshot is built whole
+ * from the current endpoints and then swapped in with one assignment, so a
+ * query sees either the old data or the new data, never a mix.
+ */
+import type { RRset } from './rrset.js';
+import { parentName } from './name.js';
+
+export interface ZoneNode {
+  readonly name: string;
+  /** RRsets by numeric type; empty for an empty non-terminal. */
+  readonly rrsets: ReadonlyMap<number, RRset>;
+  /** RRsets in ascending type order, for ANY. */
+  readonly ordered: readonly RRset[];
+  /** NS below the apex: a zone cut, answered with a referral. */
+  readonly cut: boolean;
+}
+
+export interface Zone {
+  readonly apex: string;
+  readonly nodes: ReadonlyMap<string, ZoneNode>;
+  readonly soa: RRset<'SOA'>;
+  /** The SOA as negative answers carry it: TTL = min(SOA TTL, SOA minimum) (RFC 2308 §5). */
+  readonly negativeSoa: RRset<'SOA'>;
+  readonly apexNs: RRset<'NS'>;
+  /** Whether any cut or DNAME exists, so lookups in zones without them skip the top-down walk. */
+  readonly hasCuts: boolean;
+  readonly hasDnames: boolean;
+}
+
+export interface SnapshotStats {
+  /** Records (not RRsets) by type, synthesized SOA and NS included. */
+  readonly recordsByType: Readonly<Record<string, number>>;
+  readonly rrsets: number;
+  readonly names: number;
+}
+
+export interface Snapshot {
+  /** Increases by one with every snapshot this process builds. */
+  readonly generation: number;
+  readonly serial: number;
+  /** Date.now() when it was built. */
+  readonly builtAt: number;
+  readonly zones: ReadonlyMap<string, Zone>;
+  readonly stats: SnapshotStats;
+}
+
+/** The most specific served zone holding `name`: one map lookup per label. */
+export function findZone(snapshot: Snapshot, name: string): Zone | undefined {
+  let n: string | undefined = name;
+  while (n !== undefined) {
+    const z = snapshot.zones.get(n);
+    if (z) return z;
+    n = parentName(n);
+  }
+  return undefined;
+}

@@ -1,0 +1,21 @@
+/**
+ * A whole DNSEndpoint → the RRsets it defines and the problems of the
+ * endpoints that were left out. Each endpoint stands or falls alone, so one
+ * typo does not take its siblings' records down with it.
+ */
+import type { RRsetInput } from '../dns/zone-input.js';
+import type { EndpointObject, EndpointProblem } from './endpoint.js';
+import { isEndpointProblem, validateEndpoint, type ValidationContext } from './validate-endpoint.js';
+
+export type { ValidationContext } from './validate-endpoint.js';
+
+export function validateObject(obj: EndpointObject, ctx: ValidationContext): { rrsets: RRsetInput[]; problems: EndpointProblem[] } {
+  const rrsets: RRsetInput[] = [];
+  const problems: EndpointProblem[] = [];
+  for (let i = 0; i < obj.endpoints.length; i++) {
+    const r = validateEndpoint(obj.endpoints[i], obj.key, i, ctx);
+    if (isEndpointProblem(r)) problems.push(r);
+    else rrsets.push(r);
+  }
+  return { rrsets, problems };
+}

@@ -1,0 +1,419 @@
+/**
+ * Turns the text of one manifest file into EndpointObjects. A folder handed
+ * to crdns is usually the same folder people `kubectl apply -f`, so this reads
+ * what kubectl reads: multi-document YAML, JSON, and `List`s of objects, and
+ * quietly passes over the kinds that are not ours.
+ *
+ * Only the envelope is checked here (kind, apiVersion, metadata.name, that
+ * spec.endpoints is a list); each endpoint is validated later on its own, so
+ * one bad entry cannot hide its siblings.
+ */
+import { LineCounter, isMap, isSeq, parseAllDocuments, type Document } from 'yaml';
+import type { EndpointObject } from '../endpoint/endpoint.js';
+
+export const DNSENDPOINT_API_VERSION = 'externaldns.k8s.io/v1alpha1';
+export const DNSENDPOINT_KIND = 'DNSEndpoint';
+export const MANIFEST_SOURCE = 'manifests';
+export const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
+
+/** Something wrong with a manifest file or a document in it. Lines and columns are 1-based. */
+export interface ManifestProblem {
+  /**
+   * parse: the file is not valid YAML/JSON; read: it could not be read;
+   * document: a DNSEndpoint in it is malformed; duplicate: its key is already
+   * defined by an earlier document; folder: the folder itself could not be listed.
+   */
+  kind: 'parse' | 'read' | 'document' | 'duplicate' | 'folder';
+  file: string;
+  line?: number;
+  column?: number;
+  /** Index of the document in the file, 0-based. */
+  document?: number;
+  /** EndpointObject key, when it is known. */
+  object?: string;
+  message: string;
+}
+
+export interface ParsedManifest {
+  ok: true;
+  /** DNSEndpoints in document order. A key may appear twice; the caller decides which wins. */
+  objects: EndpointObject[];
+  /** Per-document problems; the rest of the file is still usable. */
+  problems: ManifestProblem[];
+  /** Keys of DNSEndpoints that had a problem, so a caller can keep their last good version. */
+  rejectedKeys: string[];
+  /** Documents (or List items) that were not DNSEndpoints and were skipped. */
+  ignored: number;
+  /** Non-empty documents seen, List items counted one by one. */
+  documents: number;
+}
+
+export interface ManifestParseFailure {
+  ok: false;
+  error: ManifestProblem;
+}
+
+export type ManifestParseResult = ParsedManifest | ManifestParseFailure;
+
+export function isManifestFileName(name: string): boolean {
+  // Dotfiles include editor swap files and the "..data" machinery of ConfigMap volumes.
+  if (name.startsWith('.')) return false;
+  const lower = name.toLowerCase();
+  return MANIFEST_EXTENSIONS.some((ext) => lower.endsWith(ext) && lower.length > ext.length);
+}
+
+/** "file:line:col: message", the form editors and CI logs link to. */
+export function formatManifestProblem(p: ManifestProblem): string {
+  let where = p.file;
+  if (p.line !== undefined) where += `:${p.line}` + (p.column !== undefined ? `:${p.column}` : '');
+  const what = p.object !== undefined ? ` (${p.object})` : '';
+  return `${where}: ${p.message}${what}`;
+}
+
+interface Position { line: number; column: number }
+
+/** Where each document starts, and where each of its `items` starts if it is a List. */
+interface LocatedDocument {
+  value: unknown;
+  at: Position;
+  itemAt(i: number): Position | undefined;
+}
+
+/**
+ * Parses one file. `file` is used for messages and origins only. JSON files
+ * are parsed as strict JSON (a YAML parser would accept `{"a":}`), YAML files
+ * as YAML 1.2 with duplicate keys rejected, like kubectl's strict decoding.
+ */
+export function parseManifestText(text: string, file: string): ManifestParseResult {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let docs: LocatedDocument[];
+  try {
+    const r = file.toLowerCase().endsWith('.json') ? locateJson(text) : locateYaml(text);
+    if (!r.ok) return { ok: false, error: { kind: 'parse', file, line: r.at.line, column: r.at.column, message: r.message } };
+    docs = r.docs;
+  } catch (err) {
+    // Stack exhaustion on absurd nesting, alias expansion limits and the like.
+    return { ok: false, error: { kind: 'parse', file, line: 1, column: 1, message: errorMessage(err) } };
+  }
+
+  const out: ParsedManifest = { ok: true, objects: [], problems: [], rejectedKeys: [], ignored: 0, documents: 0 };
+  docs.forEach((doc, d) => {
+    if (doc.value === null || doc.value === undefined) return; // empty document, e.g. a trailing "---"
+    if (isList(doc.value)) {
+      const items = (doc.value as { items?: unknown }).items;
+      if (items === undefined || items === null) return;
+      if (!Array.isArray(items)) {
+        out.documents++;
+        out.problems.push({ kind: 'document', file, document: d, ...doc.at, message: 'a List must have an "items" array' });
+        return;
+      }
+      items.forEach((item, i) => {
+        const at = doc.itemAt(i) ?? doc.at;
+        readDocument(item, file, d, `${file}#${d}.items[${i}]`, at, out);
+      });
+      return;
+    }
+    readDocument(doc.value, file, d, `${file}#${d}`, doc.at, out);
+  });
+  return out;
+}
+
+function isList(v: unknown): boolean {
+  if (!isPlainObject(v)) return false;
+  // kubectl writes "List" (apiVersion v1); a typed list such as DNSEndpointList is the same shape.
+  return typeof v.kind === 'string' && (v.kind === 'List' || v.kind.endsWith('List')) && 'items' in v;
+}
+
+// Kubernetes' own rules: names are DNS subdomains, namespaces DNS labels. Holding
+// manifests to them keeps "namespace/name" keys unambiguous and the same as the
+// Kubernetes source would produce for the same object.
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function readDocument(value: unknown, file: string, d: number, origin: string, at: Position, out: ParsedManifest): void {
+  out.documents++;
+  if (!isPlainObject(value) || value.kind !== DNSENDPOINT_KIND) {
+    out.ignored++;
+    return;
+  }
+  const problem = (message: string, object?: string): void => {
+    out.problems.push({ kind: 'document', file, document: d, ...at, message, ...(object !== undefined ? { object } : {}) });
+    if (object !== undefined) out.rejectedKeys.push(object);
+  };
+
+  const meta = value.metadata;
+  if (!isPlainObject(meta)) return problem('DNSEndpoint has no metadata');
+  const name = meta.name;
+  if (typeof name !== 'string' || name === '') return problem('DNSEndpoint has no metadata.name');
+  if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+    return problem(`metadata.name "${name}" is not a valid Kubernetes object name (lowercase DNS subdomain)`);
+  }
+  const ns = meta.namespace;
+  if (ns !== undefined && ns !== null && (typeof ns !== 'string' || (ns !== '' && (ns.length > 63 || !DNS_LABEL.test(ns))))) {
+    return problem(`metadata.namespace ${JSON.stringify(ns)} is not a valid Kubernetes namespace (lowercase DNS label)`);
+  }
+  const namespace = typeof ns === 'string' && ns !== '' ? ns : 'default';
+  const key = `${namespace}/${name}`;
+
+  if (value.apiVersion !== DNSENDPOINT_API_VERSION) {
+    return problem(`DNSEndpoint apiVersion ${JSON.stringify(value.apiVersion)} is not supported, expected "${DNSENDPOINT_API_VERSION}"`, key);
+  }
+  // An absent spec or spec.endpoints is what the API server accepts as "no
+  // records", so it is served as exactly that rather than reported.
+  const spec = value.spec;
+  let endpoints: unknown[] = [];
+  if (spec !== undefined && spec !== null) {
+    if (!isPlainObject(spec)) return problem('spec must be a mapping', key);
+    const eps = spec.endpoints;
+    if (eps !== undefined && eps !== null) {
+      if (!Array.isArray(eps)) return problem('spec.endpoints must be a list', key);
+      endpoints = eps;
+    }
+  }
+  out.objects.push({ key, origin: { source: MANIFEST_SOURCE, namespace, name, file: origin }, endpoints });
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof RangeError) return `document is nested too deeply (${err.message})`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+type Located = { ok: true; docs: LocatedDocument[] } | { ok: false; at: Position; message: string };
+
+// ---- YAML ------------------------------------------------------------------
+
+function locateYaml(text: string): Located {
+  const lc = new LineCounter();
+  const parsed = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (!Array.isArray(parsed)) return { ok: true, docs: [] }; // only comments or whitespace
+  const docs: LocatedDocument[] = [];
+  for (const doc of parsed) {
+    const err = doc.errors[0];
+    if (err) {
+      const p = lc.linePos(err.pos[0]);
+      return { ok: false, at: { line: p.line, column: p.col }, message: firstLine(err.message) };
+    }
+    docs.push(locateYamlDocument(doc, lc));
+  }
+  return { ok: true, docs };
+}
+
+function locateYamlDocument(doc: Document.Parsed, lc: LineCounter): LocatedDocument {
+  const pos = (offset: number | undefined): Position => {
+    const p = lc.linePos(offset ?? 0);
+    return { line: p.line, column: p.col };
+  };
+  const contents = doc.contents;
+  const at = pos(contents?.range?.[0] ?? doc.range[0]);
+  // The yaml package's own default (100) guards against alias expansion bombs.
+  const value: unknown = doc.toJS();
+  const itemAt = (i: number): Position | undefined => {
+    if (!isMap(contents)) return undefined;
+    const items = contents.get('items', true);
+    if (!isSeq(items)) return undefined;
+    const node = items.items[i] as { range?: [number, number, number] } | undefined;
+    return node?.range ? pos(node.range[0]) : undefined;
+  };
+  return { value, at, itemAt };
+}
+
+function firstLine(s: string): string {
+  const i = s.indexOf('\n');
+  return (i < 0 ? s : s.slice(0, i)).replace(/:$/, '');
+}
+
+// ---- JSON ------------------------------------------------------------------
+
+/**
+ * A strict RFC 8259 parser that, unlike JSON.parse on Node 20, says where it
+ * failed, and remembers where the top-level `items` entries start. Duplicate
+ * keys are refused, as for YAML.
+ */
+function locateJson(text: string): Located {
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  const pos = (offset: number): Position => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((lineStarts[mid] as number) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - (lineStarts[lo] as number) + 1 };
+  };
+  const p = new JsonParser(text);
+  try {
+    p.ws();
+    if (p.i >= text.length) return { ok: true, docs: [] };
+    const start = p.i;
+    const value = p.value(0);
+    p.ws();
+    if (p.i < text.length) p.fail('unexpected content after the JSON value');
+    return { ok: true, docs: [{ value, at: pos(start), itemAt: (i) => (p.itemStarts[i] !== undefined ? pos(p.itemStarts[i] as number) : undefined) }] };
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) return { ok: false, at: pos(err.offset), message: err.message };
+    throw err;
+  }
+}
+
+class JsonSyntaxError extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(message);
+  }
+}
+
+const MAX_JSON_DEPTH = 512;
+
+class JsonParser {
+  i = 0;
+  /** Offsets of the elements of the top-level object's "items" array. */
+  itemStarts: number[] = [];
+  constructor(private readonly s: string) {}
+
+  fail(message: string, at = this.i): never {
+    throw new JsonSyntaxError(message, at);
+  }
+
+  ws(): void {
+    const s = this.s;
+    while (this.i < s.length) {
+      const c = s.charCodeAt(this.i);
+      if (c === 32 || c === 9 || c === 10 || c === 13) this.i++;
+      else break;
+    }
+  }
+
+  private describe(): string {
+    return this.i >= this.s.length ? 'end of input' : `"${this.s[this.i]}"`;
+  }
+
+  value(depth: number, itemsOfTop = false): unknown {
+    if (depth > MAX_JSON_DEPTH) this.fail(`nesting deeper than ${MAX_JSON_DEPTH}`);
+    const c = this.s[this.i];
+    if (c === '{') return this.object(depth);
+    if (c === '[') return this.array(depth, itemsOfTop);
+    if (c === '"') return this.string();
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.number();
+    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (this.s.startsWith(word, this.i)) {
+        this.i += word.length;
+        return v;
+      }
+    }
+    return this.fail(`expected a JSON value, found ${this.describe()}`);
+  }
+
+  private object(depth: number): Record<string, unknown> {
+    const obj: Record<string, unknown> = {};
+    const seen = new Set<string>();
+    this.i++;
+    this.ws();
+    if (this.s[this.i] === '}') {
+      this.i++;
+      return obj;
+    }
+    for (;;) {
+      if (this.s[this.i] !== '"') this.fail(`expected a property name in double quotes, found ${this.describe()}`);
+      const keyAt = this.i;
+      const key = this.string();
+      if (seen.has(key)) this.fail(`duplicate key "${key}"`, keyAt);
+      seen.add(key);
+      this.ws();
+      if (this.s[this.i] !== ':') this.fail(`expected ":" after property name, found ${this.describe()}`);
+      this.i++;
+      this.ws();
+      const v = this.value(depth + 1, depth === 0 && key === 'items');
+      // defineProperty so a "__proto__" key is data, as JSON.parse treats it.
+      Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
+      this.ws();
+      const c = this.s[this.i];
+      if (c === ',') {
+        this.i++;
+        this.ws();
+        continue;
+      }
+      if (c === '}') {
+        this.i++;
+        return obj;
+      }
+      this.fail(`expected "," or "}" after property value, found ${this.describe()}`);
+    }
+  }
+
+  private array(depth: number, record: boolean): unknown[] {
+    const arr: unknown[] = [];
+    this.i++;
+    this.ws();
+    if (this.s[this.i] === ']') {
+      this.i++;
+      return arr;
+    }
+    for (;;) {
+      if (record) this.itemStarts.push(this.i);
+      arr.push(this.value(depth + 1));
+      this.ws();
+      const c = this.s[this.i];
+      if (c === ',') {
+        this.i++;
+        this.ws();
+        continue;
+      }
+      if (c === ']') {
+        this.i++;
+        return arr;
+      }
+      this.fail(`expected "," or "]" after array element, found ${this.describe()}`);
+    }
+  }
+
+  private string(): string {
+    const s = this.s;
+    const start = this.i;
+    this.i++;
+    let out = '';
+    let run = this.i;
+    for (;;) {
+      if (this.i >= s.length) this.fail('unterminated string', start);
+      const c = s.charCodeAt(this.i);
+      if (c === 34) {
+        out += s.slice(run, this.i);
+        this.i++;
+        return out;
+      }
+      if (c < 0x20) this.fail('control character in string (must be escaped)');
+      if (c !== 92) {
+        this.i++;
+        continue;
+      }
+      out += s.slice(run, this.i);
+      const e = s[this.i + 1];
+      const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+      if (e !== undefined && e in simple) {
+        out += simple[e];
+        this.i += 2;
+      } else if (e === 'u') {
+        const hex = s.slice(this.i + 2, this.i + 6);
+        if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.fail('bad \\u escape in string');
+        out += String.fromCharCode(parseInt(hex, 16));
+        this.i += 6;
+      } else {
+        this.fail(`bad escape "\\${e ?? ''}" in string`);
+      }
+      run = this.i;
+    }
+  }
+
+  private number(): number {
+    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(this.s.slice(this.i, this.i + 400));
+    if (!m) this.fail('malformed number');
+    const next = this.s[this.i + m[0].length];
+    if (next !== undefined && /[0-9.eE+-]/.test(next)) this.fail('malformed number', this.i + m[0].length);
+    this.i += m[0].length;
+    return Number(m[0]);
+  }
+}
