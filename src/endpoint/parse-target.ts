@@ -18,9 +18,9 @@ export type TargetResult<T> = { ok: true; data: T; key: string } | { ok: false; 
 const MAX_STRING_OCTETS = 255;
 const MAX_RDATA_OCTETS = 65535;
 
-/** Quotes a value for a message; very long values are cut so a 64 KiB TXT cannot flood a log line. */
+/** Quotes a value for a message; values over 300 characters are cut so a 64 KiB TXT cannot flood a log line. */
 export function quote(s: string): string {
-  return JSON.stringify(s.length > 100 ? `${s.slice(0, 97)}...` : s);
+  return JSON.stringify(s.length > 300 ? `${s.slice(0, 297)}...` : s);
 }
 
 const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });

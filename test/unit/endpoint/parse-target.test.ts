@@ -15,6 +15,7 @@ const ok: Array<[ServedType, string, unknown]> = [
   ['AAAA', '64:ff9b::192.0.2.1', '64:ff9b::c000:201'],
   ['CNAME', 'Target.Example.COM.', 'target.example.com'],
   ['CNAME', 'bücher.example', 'xn--bcher-kva.example'],
+  ['CNAME', '例え。example。org', 'xn--r8jz45g.example.org'],
   ['PTR', 'host.example.org', 'host.example.org'],
   ['MX', '10 mail.example.org.', { preference: 10, exchange: 'mail.example.org' }],
   ['MX', '0 .', { preference: 0, exchange: '' }],
@@ -69,6 +70,8 @@ const bad: Array<[ServedType, string, string]> = [
   ['CAA', '0 is-sue "ca.example"', 'tag "is-sue" must be 1 to 15 letters and digits, e.g. issue, issuewild, iodef'],
   ['CAA', '0 abcdefghijklmnop "x"', 'tag "abcdefghijklmnop" must be 1 to 15 letters and digits, e.g. issue, issuewild, iodef'],
   ['CAA', '0 issue "ca.example" extra', 'value "\\"ca.example\\" extra" has text after the closing quote'],
+  ['A', 'x'.repeat(1000), `"${'x'.repeat(297)}..." is not an IPv4 address (expected a dotted quad such as 192.0.2.1, no leading zeros)`],
+  ['CNAME', `${'a.'.repeat(500)}example.org`, `name "${'a.'.repeat(148)}a..." is 1013 octets in wire form, over the limit of 255`],
   ['TXT', 'x'.repeat(65535), 'text is 65535 bytes, which makes 65792 bytes of rdata, over the limit of 65535'],
 ];
 
