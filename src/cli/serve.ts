@@ -1,0 +1,108 @@
+/** `crdns serve`: wires a source, the zone store, the gRPC server and the operator's HTTP port together. */
+import type { EndpointSource } from '../endpoint/endpoint.js';
+import { isLogLevel, createLogger, type Logger } from '../observe/logger.js';
+import { Metrics } from '../observe/metrics.js';
+import { startHttpServer } from '../observe/http-server.js';
+import { GrpcServer } from '../server/grpc-server.js';
+import { HealthState } from '../server/health-service.js';
+import { ManifestFolderSource } from '../sources/manifest-folder.js';
+import { ZoneStore } from '../store/zone-store.js';
+import { helpText, parseFlags, UsageError, type FlagSpec, type FlagValues } from './options.js';
+import { ZONE_FLAGS, zonesFromFlags } from './zone-flags.js';
+import { fqdn } from '../dns/name.js';
+
+export const SERVE_FLAGS: FlagSpec[] = [
+  ...ZONE_FLAGS,
+  { name: 'manifests', kind: 'string', arg: 'DIR', help: 'serve DNSEndpoint manifests from this folder, watched live, instead of the Kubernetes API' },
+  { name: 'kubeconfig', kind: 'string', arg: 'PATH', help: 'kubeconfig for the Kubernetes API (default: in-cluster config, then ~/.kube/config)' },
+  { name: 'namespace', kind: 'list', arg: 'NS', help: 'watch DNSEndpoints in this namespace only (repeatable; default all namespaces)' },
+  { name: 'label-selector', kind: 'string', arg: 'SELECTOR', help: 'watch only DNSEndpoints matching this label selector' },
+  { name: 'watch-idle-timeout', kind: 'int', arg: 'SECONDS', default: '600', help: 'restart a Kubernetes watch that has been silent this long' },
+  { name: 'listen', kind: 'list', arg: 'ADDR', default: '127.0.0.1:8053', help: 'gRPC address, host:port or unix:///path (repeatable)' },
+  { name: 'http', kind: 'string', arg: 'ADDR', help: 'host:port for /metrics, /healthz and /readyz (default: off)' },
+  { name: 'log-level', kind: 'string', arg: 'LEVEL', default: 'info', help: 'debug, info, warn or error' },
+];
+
+export const SERVE_USAGE = helpText(
+  'crdns serve --zone ZONE [--zone ZONE ...] (--manifests DIR | [--kubeconfig PATH] [--namespace NS ...]) [flags]',
+  'Answers authoritative DNS for the given zones over CoreDNS\'s grpc plugin contract\n(coredns.dns.DnsService/Query), from ExternalDNS DNSEndpoint resources.',
+  SERVE_FLAGS,
+);
+
+export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values: v, positionals } = parseFlags(SERVE_FLAGS, argv, env);
+  if (v.help) {
+    process.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const zones = zonesFromFlags(v);
+  if (zones.length === 0) throw new UsageError('at least one --zone is required');
+  const level = v['log-level'] as string;
+  if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error, not "${level}"`);
+  const logger = createLogger(level);
+
+  const store = new ZoneStore({ zones, defaultTtl: v['default-ttl'] as number, logger });
+  const health = new HealthState();
+  const metrics = new Metrics(() => store.current, () => store.ready);
+  const source = await makeSource(v, logger);
+  let first = true;
+  store.onRebuild((e) => {
+    metrics.rebuilt(e);
+    health.set(true);
+    const fields = { generation: e.snapshot.generation, serial: e.snapshot.serial, objects: e.objects.size, rrsets: e.snapshot.stats.rrsets, buildMs: e.buildMs };
+    if (first) logger.info('serving first snapshot', fields);
+    else logger.debug('serving new snapshot', fields);
+    first = false;
+  });
+
+  const grpcServer = new GrpcServer({ listen: v.listen as string[], snapshot: () => store.current, health, observer: metrics });
+  const bound = await grpcServer.start();
+  logger.info('grpc listening', { addresses: bound, zones: zones.map((z) => fqdn(z.apex)) });
+  const http = v.http
+    ? await startHttpServer({
+        listen: v.http as string,
+        registry: metrics.registry,
+        readiness: () => {
+          const s = store.current;
+          return { ready: store.ready, details: { source: source.name, generation: s?.generation ?? 0, snapshotAgeSeconds: s ? (Date.now() - s.builtAt) / 1000 : null } };
+        },
+      })
+    : undefined;
+  if (http) logger.info('http listening', { address: http.address });
+
+  await source.start(store);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info('stopping', { signal });
+      health.set(false);
+      await source.stop().catch((err: unknown) => logger.warn('source did not stop cleanly', { error: err }));
+      await grpcServer.stop();
+      await http?.close();
+      resolve(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  });
+}
+
+async function makeSource(v: FlagValues, logger: Logger): Promise<EndpointSource> {
+  if (v.manifests) {
+    const dir = v.manifests as string;
+    const log = logger.child({ source: 'manifests', dir });
+    return new ManifestFolderSource({
+      dir,
+      onFileError: (file, p) => log.warn('manifest file unusable; its last good content keeps serving', { file, kind: p.kind, line: p.line, column: p.column, reason: p.message }),
+      onProblem: (p) => log.warn('manifest problem', { file: p.file, kind: p.kind, document: p.document, object: p.object, reason: p.message }),
+      onFileRecovered: (file) => log.info('manifest file readable again', { file }),
+      onApplied: (c) => log.debug('manifest changes applied', { upserted: c.upserted.length, removed: c.removed.length }),
+      onError: (err) => log.error('manifest source error', { error: err }),
+    });
+  }
+  const { kubernetesSourceFromFlags } = await import('./kubernetes-flags.js');
+  return kubernetesSourceFromFlags(v, logger);
+}

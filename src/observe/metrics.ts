@@ -1,0 +1,105 @@
+/**
+ * Prometheus metrics. They observe the flow (queries answered, snapshots
+ * built, endpoints rejected) through callbacks and never sit in its way: the
+ * per-query path only increments a cached counter child and observes a
+ * histogram.
+ */
+import client from 'prom-client';
+import type { QueryOutcome } from '../dns/answer-query.js';
+import { TYPE_CODES } from '../dns/records.js';
+import type { Snapshot } from '../dns/zone.js';
+import type { QueryObserver } from '../server/grpc-server.js';
+import type { RebuildEvent } from '../store/zone-store.js';
+
+const TYPE_NAMES = new Map<number, string>([
+  ...Object.entries(TYPE_CODES).map(([name, code]) => [code, name] as [number, string]),
+  [43, 'DS'], [48, 'DNSKEY'], [46, 'RRSIG'], [47, 'NSEC'], [64, 'SVCB'], [65, 'HTTPS'], [255, 'ANY'], [252, 'AXFR'], [251, 'IXFR'], [52, 'TLSA'],
+]);
+const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN'];
+
+export function qtypeLabel(code: number): string {
+  return TYPE_NAMES.get(code) ?? 'OTHER';
+}
+
+export function rcodeLabel(rcode: number): string {
+  return RCODE_NAMES[rcode] ?? (rcode === 16 ? 'BADVERS' : String(rcode));
+}
+
+export class Metrics implements QueryObserver {
+  readonly registry = new client.Registry();
+  private readonly queries = new client.Counter({ name: 'crdns_queries_total', help: 'DNS queries answered, by served zone, question type and response code.', labelNames: ['zone', 'qtype', 'rcode'], registers: [this.registry] });
+  private readonly queryChildren = new Map<string, client.Counter.Internal>();
+  private readonly duration = new client.Histogram({
+    name: 'crdns_query_duration_seconds',
+    help: 'Time spent answering one Query inside crdns (decode, lookup, encode).',
+    buckets: [0.00002, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    registers: [this.registry],
+  });
+  private readonly unavailableTotal = new client.Counter({ name: 'crdns_queries_unavailable_total', help: 'Queries refused with gRPC UNAVAILABLE because no snapshot was loaded yet.', registers: [this.registry] });
+  private readonly records = new client.Gauge({ name: 'crdns_records', help: 'Records served, by type (synthesized SOA and NS included).', labelNames: ['type'], registers: [this.registry] });
+  private readonly invalid = new client.Gauge({ name: 'crdns_invalid_endpoints', help: 'Endpoints currently rejected (invalid, or in conflict with another object).', registers: [this.registry] });
+  private readonly rejections = new client.Counter({ name: 'crdns_endpoint_rejections_total', help: 'Endpoint rejections by field, counted when a rejection first appears.', labelNames: ['field'], registers: [this.registry] });
+  private readonly objects = new client.Gauge({ name: 'crdns_dnsendpoint_objects', help: 'DNSEndpoint objects known to crdns.', registers: [this.registry] });
+  private readonly generation = new client.Gauge({ name: 'crdns_snapshot_generation', help: 'Number of the snapshot being served; increases with every data change.', registers: [this.registry] });
+  private readonly serial = new client.Gauge({ name: 'crdns_snapshot_serial', help: 'SOA serial of the snapshot being served.', registers: [this.registry] });
+  private readonly buildSeconds = new client.Histogram({ name: 'crdns_snapshot_build_seconds', help: 'Time to rebuild the snapshot after a change.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry] });
+  private readonly seenRejections = new Set<string>();
+
+  constructor(snapshot: () => Snapshot | undefined, ready: () => boolean) {
+    client.collectDefaultMetrics({ register: this.registry });
+    new client.Gauge({
+      name: 'crdns_snapshot_age_seconds',
+      help: 'Seconds since the snapshot being served was built; grows while no change arrives, e.g. while the Kubernetes API is unreachable.',
+      registers: [this.registry],
+      collect() {
+        const s = snapshot();
+        this.set(s ? (Date.now() - s.builtAt) / 1000 : -1);
+      },
+    });
+    new client.Gauge({
+      name: 'crdns_ready',
+      help: '1 when crdns has loaded its first complete snapshot and answers queries.',
+      registers: [this.registry],
+      collect() {
+        this.set(ready() ? 1 : 0);
+      },
+    });
+  }
+
+  answered(outcome: QueryOutcome, seconds: number): void {
+    const key = `${outcome.zone ?? ''}|${outcome.qtype}|${outcome.rcode}`;
+    let child = this.queryChildren.get(key);
+    if (!child) {
+      child = this.queries.labels(outcome.zone === undefined ? 'none' : outcome.zone === '' ? '.' : `${outcome.zone}.`, qtypeLabel(outcome.qtype), rcodeLabel(outcome.rcode));
+      this.queryChildren.set(key, child);
+    }
+    child.inc();
+    this.duration.observe(seconds);
+  }
+
+  unavailable(): void {
+    this.unavailableTotal.inc();
+  }
+
+  rebuilt(e: RebuildEvent): void {
+    this.records.reset();
+    for (const [type, n] of Object.entries(e.snapshot.stats.recordsByType)) this.records.set({ type }, n);
+    let invalid = 0;
+    const now = new Set<string>();
+    for (const [key, list] of e.problems) {
+      invalid += list.length;
+      for (const p of list) {
+        const id = `${key}|${p.index}|${p.field}|${p.reason}`;
+        now.add(id);
+        if (!this.seenRejections.has(id)) this.rejections.inc({ field: p.field.replace(/\[\d+\]$/, '') });
+      }
+    }
+    this.seenRejections.clear();
+    for (const id of now) this.seenRejections.add(id);
+    this.invalid.set(invalid);
+    this.objects.set(e.objects.size);
+    this.generation.set(e.snapshot.generation);
+    this.serial.set(e.snapshot.serial);
+    this.buildSeconds.observe(e.buildMs / 1000);
+  }
+}

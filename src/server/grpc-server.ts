@@ -1,0 +1,90 @@
+/**
+ * The gRPC face of crdns: coredns.dns.DnsService/Query plus grpc.health.v1,
+ * on TCP (host:port) and unix sockets (unix:///path). Query never waits on
+ * I/O: it reads the current snapshot or, before the first one exists, fails
+ * at once with UNAVAILABLE so CoreDNS moves on to its next upstream.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { chmod, rm } from 'node:fs/promises';
+import { answerQuery, type QueryOutcome } from '../dns/answer-query.js';
+import type { Snapshot } from '../dns/zone.js';
+import { dnsServiceDefinition, healthServiceDefinition, MAX_GRPC_MESSAGE_BYTES } from './protos.js';
+import type { HealthState } from './health-service.js';
+
+export interface QueryObserver {
+  /** Called after every answered Query with how long the handler took. */
+  answered(outcome: QueryOutcome, seconds: number): void;
+  /** Called for every Query refused with a gRPC error. */
+  unavailable(): void;
+}
+
+export interface GrpcServerOptions {
+  listen: readonly string[];
+  snapshot: () => Snapshot | undefined;
+  health: HealthState;
+  observer?: QueryObserver;
+}
+
+export const NOT_READY_MESSAGE = 'crdns has not loaded its first complete set of DNSEndpoints yet';
+
+export class GrpcServer {
+  private readonly server: grpc.Server;
+  private readonly bound: string[] = [];
+
+  constructor(private readonly opts: GrpcServerOptions) {
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': MAX_GRPC_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_GRPC_MESSAGE_BYTES,
+      // Channelz tracks every call; at DNS rates that is pure overhead (grpc-node PR #1944).
+      'grpc.enable_channelz': 0,
+      // CoreDNS keeps one long-lived HTTP/2 connection per upstream and sends no keepalive pings of its own.
+      'grpc.keepalive_time_ms': 60_000,
+      'grpc.keepalive_timeout_ms': 20_000,
+    });
+    this.server.addService(dnsServiceDefinition(), { Query: this.query });
+    this.server.addService(healthServiceDefinition(), opts.health.handlers());
+  }
+
+  private readonly query = (call: grpc.ServerUnaryCall<{ msg?: Buffer }, { msg: Buffer }>, cb: grpc.sendUnaryData<{ msg: Buffer }>) => {
+    const snapshot = this.opts.snapshot();
+    if (!snapshot) {
+      this.opts.observer?.unavailable();
+      cb({ code: grpc.status.UNAVAILABLE, details: NOT_READY_MESSAGE });
+      return;
+    }
+    const started = process.hrtime.bigint();
+    const outcome = answerQuery(snapshot, call.request.msg ?? Buffer.alloc(0));
+    this.opts.observer?.answered(outcome, Number(process.hrtime.bigint() - started) / 1e9);
+    cb(null, { msg: outcome.reply });
+  };
+
+  /** Binds every address; resolves to the bound addresses with real ports (":0" becomes the port chosen). */
+  async start(): Promise<string[]> {
+    for (const addr of this.opts.listen) {
+      const unixPath = addr.startsWith('unix://') ? addr.slice('unix://'.length) : undefined;
+      // A socket file left by a killed predecessor would make the bind fail.
+      if (unixPath) await rm(unixPath, { force: true });
+      const port = await new Promise<number>((resolve, reject) => {
+        this.server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(new Error(`cannot listen on ${addr}: ${err.message}`)) : resolve(p)));
+      });
+      // CoreDNS usually runs as another user in the pod; the socket lives in a pod-private emptyDir.
+      if (unixPath) await chmod(unixPath, 0o666);
+      this.bound.push(unixPath ? addr : addr.replace(/:0$/, `:${port}`));
+    }
+    return [...this.bound];
+  }
+
+  /** Stops taking calls, lets running ones finish for up to `graceMs`, then cuts the rest. */
+  async stop(graceMs = 5000): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

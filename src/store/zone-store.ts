@@ -1,0 +1,187 @@
+/**
+ * The zone store: it receives DNSEndpoint objects from a source, validates
+ * each object once per change, and rebuilds the immutable snapshot the
+ * resolver reads. Changes that arrive together are coalesced into one
+ * rebuild; the swap is a single assignment, so a query sees either the old
+ * snapshot or the new one. Until the source's first full listing is in,
+ * `current` is undefined and queries are told to go elsewhere.
+ */
+import { buildSnapshot } from '../dns/zone-builder.js';
+import type { ZoneConfig } from '../dns/zone-config.js';
+import type { RRsetInput } from '../dns/zone-input.js';
+import type { Snapshot } from '../dns/zone.js';
+import type { EndpointObject, EndpointProblem, EndpointSink } from '../endpoint/endpoint.js';
+import { validateObject } from '../endpoint/validate-object.js';
+import { silentLogger, type Logger } from '../observe/logger.js';
+
+interface Validated {
+  object: EndpointObject;
+  /** Raw content fingerprint: an identical re-delivery (resync) changes nothing. */
+  fingerprint: string;
+  rrsets: RRsetInput[];
+  problems: EndpointProblem[];
+}
+
+export interface ZoneStoreOptions {
+  zones: readonly ZoneConfig[];
+  defaultTtl: number;
+  logger?: Logger;
+  /** Now, in ms; injectable for tests. */
+  clock?: () => number;
+}
+
+/** What observers learn after each rebuild. */
+export interface RebuildEvent {
+  snapshot: Snapshot;
+  /** Every current problem, by object key (validation and cross-object conflicts). */
+  problems: ReadonlyMap<string, readonly EndpointProblem[]>;
+  objects: ReadonlyMap<string, EndpointObject>;
+  /** Milliseconds spent building. */
+  buildMs: number;
+}
+
+export class ZoneStore implements EndpointSink {
+  private readonly objects = new Map<string, Validated>();
+  private readonly zones: readonly ZoneConfig[];
+  private readonly ctx: { zones: readonly string[]; defaultTtl: number };
+  private readonly logger: Logger;
+  private readonly clock: () => number;
+  private readonly listeners: ((e: RebuildEvent) => void)[] = [];
+  private snapshot: Snapshot | undefined;
+  private isSynced = false;
+  private dirty = false;
+  private scheduled = false;
+  private generation = 0;
+  private serial = 0;
+  private lastProblems = new Map<string, string>();
+
+  constructor(opts: ZoneStoreOptions) {
+    this.zones = opts.zones;
+    this.ctx = { zones: opts.zones.map((z) => z.apex), defaultTtl: opts.defaultTtl };
+    this.logger = opts.logger ?? silentLogger;
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  /** The snapshot queries read; undefined until the first full listing. */
+  get current(): Snapshot | undefined {
+    return this.snapshot;
+  }
+
+  get ready(): boolean {
+    return this.snapshot !== undefined;
+  }
+
+  onRebuild(listener: (e: RebuildEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  replaceAll(objects: readonly EndpointObject[]): void {
+    const keep = new Set(objects.map((o) => o.key));
+    for (const key of this.objects.keys()) {
+      if (!keep.has(key)) {
+        this.objects.delete(key);
+        this.dirty = true;
+      }
+    }
+    for (const o of objects) this.put(o);
+    this.schedule();
+  }
+
+  upsert(object: EndpointObject): void {
+    this.put(object);
+    this.schedule();
+  }
+
+  remove(key: string): void {
+    if (this.objects.delete(key)) {
+      this.dirty = true;
+      this.schedule();
+    }
+  }
+
+  synced(): void {
+    if (this.isSynced) return;
+    this.isSynced = true;
+    this.dirty = true;
+    this.schedule();
+  }
+
+  /** Builds now instead of on the next turn of the event loop; for tests and `crdns check`. */
+  flush(): RebuildEvent | undefined {
+    return this.rebuild();
+  }
+
+  private put(object: EndpointObject): void {
+    const fingerprint = JSON.stringify([object.origin.generation ?? null, object.endpoints]);
+    const prev = this.objects.get(object.key);
+    if (prev && prev.fingerprint === fingerprint) {
+      prev.object = object;
+      return;
+    }
+    const { rrsets, problems } = validateObject(object, this.ctx);
+    this.objects.set(object.key, { object, fingerprint, rrsets, problems });
+    this.dirty = true;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || !this.dirty || !this.isSynced) return;
+    this.scheduled = true;
+    // setImmediate rather than a timer: a burst of watch events in one tick becomes one rebuild, at no added latency.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.rebuild();
+    });
+  }
+
+  private rebuild(): RebuildEvent | undefined {
+    if (!this.isSynced || !this.dirty) return undefined;
+    this.dirty = false;
+    const started = this.clock();
+    const inputs: RRsetInput[] = [];
+    for (const v of this.objects.values()) for (const r of v.rrsets) inputs.push(r);
+    // The serial follows the clock where it can, so it also increases across restarts, and by one at least per change.
+    this.serial = Math.max(this.serial + 1, Math.floor(started / 1000)) >>> 0;
+    this.generation++;
+    const { snapshot, rejections } = buildSnapshot(inputs, this.zones, this.serial, this.generation);
+
+    const problems = new Map<string, EndpointProblem[]>();
+    for (const v of this.objects.values()) if (v.problems.length > 0) problems.set(v.object.key, [...v.problems]);
+    for (const r of rejections) {
+      const list = problems.get(r.origin.object) ?? [];
+      list.push({ object: r.origin.object, index: r.origin.index, field: r.field, reason: r.reason });
+      problems.set(r.origin.object, list);
+    }
+    this.snapshot = snapshot;
+    const buildMs = this.clock() - started;
+    this.logProblemChanges(problems);
+    this.logger.debug('snapshot built', { generation: snapshot.generation, serial: snapshot.serial, objects: this.objects.size, rrsets: snapshot.stats.rrsets, buildMs });
+    const objects = new Map([...this.objects].map(([k, v]) => [k, v.object]));
+    const event: RebuildEvent = { snapshot, problems, objects, buildMs };
+    for (const l of this.listeners) l(event);
+    return event;
+  }
+
+  /** One log line per invalid endpoint when it first appears, not on every rebuild. */
+  private logProblemChanges(problems: Map<string, EndpointProblem[]>): void {
+    const next = new Map<string, string>();
+    for (const [key, list] of problems) {
+      const origin = this.objects.get(key)?.object.origin;
+      for (const p of list) {
+        const id = `${key}|${p.index}|${p.field}|${p.reason}`;
+        next.set(id, key);
+        if (!this.lastProblems.has(id)) {
+          this.logger.warn('endpoint rejected', {
+            object: key,
+            source: origin?.source,
+            ...(origin?.file ? { file: origin.file } : {}),
+            endpoint: p.index,
+            field: p.field,
+            reason: p.reason,
+          });
+        }
+      }
+    }
+    this.lastProblems = next;
+  }
+}
+
