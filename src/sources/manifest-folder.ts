@@ -236,6 +236,7 @@ export class ManifestFolderSource implements EndpointSource {
   /** Rescans run one at a time, in order. */
   private chain: Promise<void> = Promise.resolve();
   private queued: Promise<void> | undefined;
+  private running = false;
   private scans = 0;
 
   constructor(opts: ManifestFolderOptions) {
@@ -251,6 +252,11 @@ export class ManifestFolderSource implements EndpointSource {
   /** Completed scans, the initial one included; lets tests and probes wait for "a rescan happened". */
   scanCount(): number {
     return this.scans;
+  }
+
+  /** No fs event is waiting out its debounce and no rescan is queued or running. */
+  isIdle(): boolean {
+    return this.debounceTimer === undefined && this.queued === undefined && !this.running;
   }
 
   /** Rescans now (after any scan in progress) and resolves when the result has reached the sink. */
@@ -309,7 +315,12 @@ export class ManifestFolderSource implements EndpointSource {
     if (this.queued) return this.queued;
     const run = this.chain.then(async () => {
       this.queued = undefined;
-      if (!this.stopped) await this.rescanNow();
+      this.running = true;
+      try {
+        if (!this.stopped) await this.rescanNow();
+      } finally {
+        this.running = false;
+      }
     });
     this.queued = run;
     this.chain = run.catch((err: unknown) => this.fail(err));
