@@ -1,0 +1,404 @@
+/**
+ * A list-then-watch loop that does not die.
+ *
+ * client-node 1.4.0's ListWatch stops on the first error, has no backoff, and
+ * its stop()/start() pair can let the abort error of the old request tear down
+ * the new one (kubernetes-client/javascript#881: the late error runs
+ * doneHandler, which aborts whatever request is current). So crdns runs its
+ * own loop over client-node's Watch and list calls, with these rules:
+ *
+ * - every watch attempt is a session; callbacks of a finished session are
+ *   ignored, so a late abort error can never touch the next session;
+ * - a stream that ends cleanly (server timeout, --min-request-timeout) is
+ *   re-watched from the last resourceVersion, without a relist;
+ * - 410 Gone (HTTP or an in-stream ERROR) clears the resourceVersion, which
+ *   makes the next round relist;
+ * - any other failure waits a capped, jittered, exponential backoff and then
+ *   re-watches from the last resourceVersion (relisting only if it has none);
+ * - a watchdog aborts a stream that has been silent for idleTimeoutMs, because
+ *   half-open connections can stall a watch without any error
+ *   (kubernetes-client/javascript#596, #958). Bookmarks count as activity, and
+ *   the API server sends them about once a minute, so a healthy but quiet
+ *   watch does not trip it;
+ * - a stream that closes "cleanly" but immediately, without events, counts as
+ *   a failure, so a server that keeps hanging up cannot cause a reconnect
+ *   storm. That also bounds 1.4.0's per-reconnect agent leak (#2893).
+ *
+ * Nothing here ever clears what the consumer holds: on errors the consumer
+ * simply hears nothing until the next successful list or event.
+ */
+
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { describeError, httpStatusOf, silentLogger, type SourceLogger } from './source-logger.js';
+
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+export interface WatchStreamHandlers {
+  /** One decoded watch event: ADDED, MODIFIED, DELETED, BOOKMARK or ERROR. */
+  onEvent(type: string, object: unknown): void;
+  /** The stream ended: null/undefined when the server closed it cleanly. */
+  onDone(err: unknown): void;
+}
+
+export interface WatchStream {
+  abort(): void;
+}
+
+/** The two API calls the supervisor needs; client-node in production, a fake in unit tests. */
+export interface ListWatchClient<T> {
+  /** What is being watched, for logs. */
+  readonly description: string;
+  /** A complete, consistent listing (all pages). Rejects on any failure; honours the signal. */
+  list(signal: AbortSignal): Promise<ListResult<T>>;
+  /**
+   * Opens a watch from resourceVersion. Resolves once the stream is open;
+   * failures, including failure to open, are reported through onDone (which
+   * may run before this promise settles).
+   */
+  watch(resourceVersion: string, handlers: WatchStreamHandlers): Promise<WatchStream>;
+}
+
+export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface WatchCallbacks<T> {
+  /** A full listing: the complete current set, replacing all earlier knowledge. */
+  listed(items: T[]): void;
+  /** One change seen on the watch. */
+  changed(type: ChangeType, object: T): void;
+  /** Connection or sync state changed (for metrics and readiness). */
+  stateChanged?(state: Readonly<WatchState>): void;
+}
+
+export interface WatchState {
+  /** At least one list succeeded. */
+  synced: boolean;
+  /** A watch stream is open right now. */
+  connected: boolean;
+  /** ms since epoch of the last successful list. */
+  lastListTime?: number;
+  /** ms since epoch of the last sign the watch is current: opened, an event, a bookmark. */
+  lastActivityTime?: number;
+  /** Watch attempts after the first one. */
+  restarts: number;
+  /** Successful lists after the first one (after 410 Gone). */
+  relists: number;
+  /** Failed lists and watches. */
+  failures: number;
+  /** Watches aborted by the watchdog for silence. */
+  idleRestarts: number;
+  lastError?: string;
+}
+
+export interface WatchSupervisorOptions {
+  /** Restart a watch that has delivered nothing (no event, no bookmark) for this long. */
+  idleTimeoutMs: number;
+  /** Abort a list that takes longer than this. */
+  listTimeoutMs: number;
+  /** Treat a watch that is not open after this long as failed. */
+  connectTimeoutMs: number;
+  /** A watch that ends sooner than this without delivering anything counts as a failure. */
+  minHealthyMs: number;
+  backoff: Partial<BackoffOptions>;
+  logger: SourceLogger;
+  random: () => number;
+}
+
+export const DEFAULT_SUPERVISOR_OPTIONS: WatchSupervisorOptions = {
+  idleTimeoutMs: 5 * 60_000,
+  listTimeoutMs: 60_000,
+  connectTimeoutMs: 30_000,
+  minHealthyMs: 5_000,
+  backoff: {},
+  logger: silentLogger,
+  random: Math.random,
+};
+
+type SessionEnd = 'closed' | 'expired' | 'error' | 'idle' | 'stopped';
+
+interface SessionResult {
+  end: SessionEnd;
+  error?: unknown;
+  opened: boolean;
+  events: number;
+  durationMs: number;
+}
+
+interface WatchEventStatus {
+  code?: number;
+  reason?: string;
+  message?: string;
+}
+
+interface WithResourceVersion {
+  metadata?: { resourceVersion?: string };
+}
+
+export class WatchSupervisor<T extends WithResourceVersion> {
+  private readonly options: WatchSupervisorOptions;
+  private readonly backoff: Backoff;
+  private resourceVersion = '';
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private endSession: ((end: SessionEnd) => void) | undefined;
+  private listAbort: AbortController | undefined;
+  private wake: (() => void) | undefined;
+  private lists = 0;
+  private watches = 0;
+  private readonly current: WatchState = {
+    synced: false,
+    connected: false,
+    restarts: 0,
+    relists: 0,
+    failures: 0,
+    idleRestarts: 0,
+  };
+
+  constructor(
+    private readonly client: ListWatchClient<T>,
+    private readonly callbacks: WatchCallbacks<T>,
+    options: Partial<WatchSupervisorOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_SUPERVISOR_OPTIONS, ...options };
+    this.backoff = new Backoff(this.options.backoff, this.options.random);
+  }
+
+  get state(): Readonly<WatchState> {
+    return { ...this.current };
+  }
+
+  /** The resourceVersion the next watch starts from ('' = relist first). */
+  get lastResourceVersion(): string {
+    return this.resourceVersion;
+  }
+
+  start(): void {
+    if (this.loop) throw new Error(`watch of ${this.client.description} already started`);
+    this.stopping = false;
+    this.loop = this.run().catch((err: unknown) => {
+      // run() catches everything it expects; this is a bug, but still must not crash the process.
+      this.options.logger('error', 'watch loop failed', { watch: this.client.description, error: describeError(err) });
+    });
+  }
+
+  /** Stops for good: aborts the current request, cancels any wait, and returns once the loop has exited. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.endSession?.('stopped');
+    this.listAbort?.abort();
+    this.wake?.();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      if (this.resourceVersion === '') {
+        if (!(await this.relist())) {
+          await this.sleep(this.backoff.next());
+          continue;
+        }
+        if (this.stopping) break;
+      }
+      const result = await this.watchOnce(this.resourceVersion);
+      if (this.stopping || result.end === 'stopped') break;
+      const healthy = result.events > 0 || (result.opened && result.durationMs >= this.options.minHealthyMs);
+      if (healthy) this.backoff.reset();
+      const log = this.options.logger;
+      const fields = { watch: this.client.description, events: result.events, durationMs: result.durationMs };
+      switch (result.end) {
+        case 'expired':
+          log('info', 'watch resourceVersion expired (410); relisting', fields);
+          this.resourceVersion = '';
+          break;
+        case 'closed':
+          log('debug', 'watch closed by server; resuming', fields);
+          break;
+        case 'idle':
+          this.current.idleRestarts++;
+          log('warn', 'watch silent for too long; restarting it', { ...fields, idleTimeoutMs: this.options.idleTimeoutMs });
+          break;
+        case 'error':
+          this.fail(result.error, 'watch failed');
+          break;
+      }
+      if (result.end === 'error' || !healthy) await this.sleep(this.backoff.next());
+    }
+  }
+
+  /** One list. Returns whether it succeeded. */
+  private async relist(): Promise<boolean> {
+    const abort = new AbortController();
+    this.listAbort = abort;
+    const timer = setTimeout(() => abort.abort(new Error(`list timed out after ${this.options.listTimeoutMs} ms`)), this.options.listTimeoutMs);
+    try {
+      const result = await Promise.race([
+        this.client.list(abort.signal),
+        // Also give up on a list that ignores its signal.
+        new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true })),
+      ]);
+      if (this.stopping) return false;
+      if (!result.resourceVersion) throw new Error('list returned no resourceVersion');
+      this.resourceVersion = result.resourceVersion;
+      if (this.lists++ > 0) this.current.relists++;
+      this.current.synced = true;
+      this.current.lastListTime = Date.now();
+      this.backoff.reset();
+      this.options.logger('debug', 'listed', { watch: this.client.description, items: result.items.length, resourceVersion: result.resourceVersion });
+      this.deliver(() => this.callbacks.listed(result.items));
+      this.notify();
+      return true;
+    } catch (err) {
+      if (this.stopping) return false;
+      this.fail(err, 'list failed');
+      return false;
+    } finally {
+      clearTimeout(timer);
+      this.listAbort = undefined;
+    }
+  }
+
+  private watchOnce(resourceVersion: string): Promise<SessionResult> {
+    const startedAt = Date.now();
+    if (this.watches++ > 0) this.current.restarts++;
+    return new Promise<SessionResult>((resolve) => {
+      let finished = false;
+      let opened = false;
+      let events = 0;
+      let stream: WatchStream | undefined;
+      let expired = false;
+      let streamError: WatchEventStatus | undefined;
+      let lastActivity = startedAt;
+      let watchdog: NodeJS.Timeout | undefined;
+      const connectTimer = setTimeout(
+        () => finish('error', new Error(`watch not open after ${this.options.connectTimeoutMs} ms`)),
+        this.options.connectTimeoutMs,
+      );
+
+      const finish = (end: SessionEnd, error?: unknown): void => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(connectTimer);
+        clearTimeout(watchdog);
+        if (this.endSession === finishFromOutside) this.endSession = undefined;
+        if (stream) abortQuietly(stream);
+        if (this.current.connected) {
+          this.current.connected = false;
+          this.notify();
+        }
+        resolve({ end, error, opened, events, durationMs: Date.now() - startedAt });
+      };
+      const finishFromOutside = (end: SessionEnd): void => finish(end);
+      this.endSession = finishFromOutside;
+
+      const touch = (): void => {
+        lastActivity = Date.now();
+        this.current.lastActivityTime = lastActivity;
+      };
+      const checkIdle = (): void => {
+        if (finished) return;
+        const idleFor = Date.now() - lastActivity;
+        if (idleFor >= this.options.idleTimeoutMs) finish('idle');
+        else watchdog = setTimeout(checkIdle, this.options.idleTimeoutMs - idleFor);
+      };
+
+      const handlers: WatchStreamHandlers = {
+        onEvent: (type, object) => {
+          if (finished) return;
+          touch();
+          if (type === 'ERROR') {
+            // A Status object; the server closes the stream right after it.
+            const status = (object ?? {}) as WatchEventStatus;
+            if (status.code === 410) expired = true;
+            else streamError = status;
+            return;
+          }
+          const rv = (object as WithResourceVersion | null)?.metadata?.resourceVersion;
+          if (type === 'BOOKMARK') {
+            if (rv) this.resourceVersion = rv;
+            return;
+          }
+          if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
+          if (!object || typeof object !== 'object') return;
+          events++;
+          this.deliver(() => this.callbacks.changed(type, object as T));
+          if (rv) this.resourceVersion = rv;
+        },
+        onDone: (err) => {
+          if (finished) return;
+          if (expired || httpStatusOf(err) === 410) finish('expired');
+          else if (err) finish('error', err);
+          else if (streamError) finish('error', new Error(`watch error event: ${streamError.code ?? '?'} ${streamError.reason ?? ''} ${streamError.message ?? ''}`.trim()));
+          else finish('closed');
+        },
+      };
+
+      this.client.watch(resourceVersion, handlers).then(
+        (s) => {
+          if (finished) {
+            // Too late (stopped, timed out, or already failed): do not leave it open.
+            abortQuietly(s);
+            return;
+          }
+          stream = s;
+          opened = true;
+          clearTimeout(connectTimer);
+          touch();
+          this.current.connected = true;
+          this.notify();
+          watchdog = setTimeout(checkIdle, this.options.idleTimeoutMs);
+        },
+        (err: unknown) => finish('error', err),
+      );
+    });
+  }
+
+  private fail(err: unknown, what: string): void {
+    this.current.failures++;
+    this.current.lastError = describeError(err);
+    this.options.logger('warn', what, {
+      watch: this.client.description,
+      error: this.current.lastError,
+      attempt: this.backoff.attempts + 1,
+    });
+    this.notify();
+  }
+
+  /** Consumer code runs here; its failures are logged, never allowed to break the loop. */
+  private deliver(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.options.logger('error', 'consumer of watch events threw', { watch: this.client.description, error: describeError(err) });
+    }
+  }
+
+  private notify(): void {
+    if (this.callbacks.stateChanged) this.deliver(() => this.callbacks.stateChanged?.(this.state));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+}
+
+function abortQuietly(stream: WatchStream): void {
+  try {
+    stream.abort();
+  } catch {
+    // Aborting an already-finished request may throw; nothing is left to clean up.
+  }
+}
