@@ -184,23 +184,44 @@ function compareNames(a: string, b: string): number {
 async function readFolder(dir: string, set: ManifestSet): Promise<void> {
   const entries = await readdir(dir);
   const names = entries.filter(isManifestFileName).sort(compareNames);
+  // Reads overlap (a rescan reads every file), updates apply in name order.
+  const reads = await mapLimited(names, READ_CONCURRENCY, (name) => readOne(join(dir, name)));
   const present = new Set<string>();
-  for (const name of names) {
-    const path = join(dir, name);
-    let read: ReadOutcome;
-    try {
-      read = { text: await readFile(path, 'utf8') };
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      // Gone between listing and reading, a dangling link (a ConfigMap key
-      // mid-swap), or a directory that happens to be called x.yaml: not a file.
-      if (e.code === 'ENOENT' || e.code === 'ENOTDIR' || e.code === 'EISDIR') continue;
-      read = { error: e };
-    }
+  names.forEach((name, i) => {
+    const read = reads[i];
+    if (read === undefined) return;
     present.add(name);
-    set.update(name, path, read);
-  }
+    set.update(name, join(dir, name), read);
+  });
   for (const name of set.names()) if (!present.has(name)) set.delete(name);
+}
+
+const READ_CONCURRENCY = 16;
+
+/** The file's text or why it cannot be read; undefined when it is not (or no longer) a file. */
+async function readOne(path: string): Promise<ReadOutcome | undefined> {
+  try {
+    return { text: await readFile(path, 'utf8') };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    // Gone between listing and reading, a dangling link (a ConfigMap key
+    // mid-swap), or a directory that happens to be called x.yaml: not a file.
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR' || e.code === 'EISDIR') return undefined;
+    return { error: e };
+  }
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** One-shot read of a folder, for `crdns check` and tests: what would be served, and what is wrong. */
