@@ -352,7 +352,11 @@ export class StatusReporter {
     const timer = setTimeout(() => abort.abort(new Error(`request timed out after ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs);
     this.inflight.add(abort);
     try {
-      return await call(abort.signal);
+      // Also give up on a call that ignores its signal, so stop() and the timeout always end it.
+      return await Promise.race([
+        call(abort.signal),
+        new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true })),
+      ]);
     } finally {
       clearTimeout(timer);
       this.inflight.delete(abort);

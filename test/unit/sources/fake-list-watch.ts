@@ -1,0 +1,104 @@
+/**
+ * A scriptable stand-in for the API server's list and watch calls, for unit
+ * tests of the watch supervisor and the Kubernetes source. Each watch call is
+ * recorded as a FakeWatch the test drives by hand: open it, push events,
+ * close it cleanly or with an error, or leave it hanging.
+ */
+import assert from 'node:assert/strict';
+import type { DnsEndpointStatus } from '../../../src/sources/dnsendpoint.js';
+import type { ListResult, ListWatchClient, WatchStream, WatchStreamHandlers } from '../../../src/sources/watch-supervisor.js';
+
+export interface FakeObject {
+  metadata: { name: string; namespace: string; resourceVersion: string; uid?: string; generation?: number };
+  spec?: { endpoints?: unknown[] };
+  status?: DnsEndpointStatus;
+}
+
+export class FakeWatch {
+  aborted = false;
+  private resolveOpen: ((stream: WatchStream) => void) | undefined;
+  private rejectOpen: ((err: unknown) => void) | undefined;
+  readonly opened: Promise<WatchStream>;
+
+  constructor(
+    readonly resourceVersion: string,
+    readonly handlers: WatchStreamHandlers,
+  ) {
+    this.opened = new Promise<WatchStream>((resolve, reject) => {
+      this.resolveOpen = resolve;
+      this.rejectOpen = reject;
+    });
+  }
+
+  open(): void {
+    this.resolveOpen?.({ abort: () => (this.aborted = true) });
+  }
+
+  failToOpen(err: unknown): void {
+    // What client-node's Watch does on an HTTP error: done(err), then return the controller.
+    this.handlers.onDone(err);
+    this.resolveOpen?.({ abort: () => (this.aborted = true) });
+  }
+
+  rejectWith(err: unknown): void {
+    this.rejectOpen?.(err);
+  }
+
+  event(type: string, object: unknown): void {
+    this.handlers.onEvent(type, object);
+  }
+
+  close(err: unknown = null): void {
+    this.handlers.onDone(err);
+  }
+}
+
+export class FakeListWatch implements ListWatchClient<FakeObject> {
+  readonly description = 'fake';
+  lists: Array<{ signal: AbortSignal }> = [];
+  watches: FakeWatch[] = [];
+  /** What the next list calls return (shifted per call); the last entry repeats. */
+  listResults: Array<ListResult<FakeObject> | Error | 'hang'> = [];
+
+  async list(signal: AbortSignal): Promise<ListResult<FakeObject>> {
+    this.lists.push({ signal });
+    const next = this.listResults.length > 1 ? this.listResults.shift() : this.listResults[0];
+    if (next === undefined) throw new Error('fake: no list result scripted');
+    if (next === 'hang') return new Promise<never>(() => {});
+    if (next instanceof Error) throw next;
+    return { items: next.items.map((o) => structuredClone(o)), resourceVersion: next.resourceVersion };
+  }
+
+  watch(resourceVersion: string, handlers: WatchStreamHandlers): Promise<WatchStream> {
+    const w = new FakeWatch(resourceVersion, handlers);
+    this.watches.push(w);
+    return w.opened;
+  }
+
+  /** The most recent watch, failing if there is none yet. */
+  get last(): FakeWatch {
+    const w = this.watches[this.watches.length - 1];
+    assert.ok(w, 'no watch started yet');
+    return w;
+  }
+}
+
+export function obj(name: string, rv: string, extra: Partial<FakeObject> = {}, namespace = 'ns'): FakeObject {
+  return {
+    metadata: { name, namespace, resourceVersion: rv, uid: `uid-${namespace}-${name}`, generation: 1 },
+    spec: { endpoints: [{ dnsName: `${name}.example.org`, recordType: 'A', targets: ['192.0.2.1'] }] },
+    ...extra,
+  };
+}
+
+/** Polls until `check` holds; fails naming `what` and the state at the deadline. */
+export async function eventually(what: string, check: () => boolean, describe: () => string = () => '', timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (check()) return;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${describe ? `; state: ${describe()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+export const tick = (ms = 20): Promise<void> => new Promise((r) => setTimeout(r, ms));
