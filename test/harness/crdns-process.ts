@@ -20,6 +20,7 @@ export interface CrdnsOptions {
   /** gRPC listen addresses; default one unix socket in a temp dir. */
   listen?: string[];
   http?: string;
+  /** Extra serve flags. The harness reads the "grpc listening" info line, so keep --log-level at info or debug. */
   args?: string[];
   env?: NodeJS.ProcessEnv;
   /** Wait until the health service reports SERVING (default true). */
