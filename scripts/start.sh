@@ -11,8 +11,12 @@ npx tsc -p tsconfig.json
 exec node dist/src/cli/main.js serve \
   --zone 5gc.mnc001.mcc001.3gppnetwork.org \
   --zone ims.mnc001.mcc001.3gppnetwork.org \
-  --zone 10.in-addr.arpa \
-  --manifests examples \
+  --zone 0.10.in-addr.arpa \
+  --zone 1.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa \
+  --ns ns1.5gc.mnc001.mcc001.3gppnetwork.org \
+  --ns ns2.5gc.mnc001.mcc001.3gppnetwork.org \
+  --soa-rname hostmaster.5gc.mnc001.mcc001.3gppnetwork.org \
+  --manifests examples/manifests \
   --listen 127.0.0.1:8053 \
   --http 127.0.0.1:9253 \
   "$@"
