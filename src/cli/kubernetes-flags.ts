@@ -1,8 +1,45 @@
-/** Builds the Kubernetes source from serve flags; loaded only when crdns watches the API. */
-import type { EndpointSource } from '../endpoint/endpoint.js';
+/**
+ * The Kubernetes side of `crdns serve`, loaded only when crdns watches the
+ * API: the DNSEndpoint source, and the status reporter that tells each object
+ * what became of it after every snapshot.
+ */
 import type { Logger } from '../observe/logger.js';
-import { UsageError, type FlagValues } from './options.js';
+import { KubernetesSource } from '../sources/kubernetes-source.js';
+import type { SourceLogger } from '../sources/source-logger.js';
+import { StatusReporter } from '../sources/status-reporter.js';
+import type { RebuildEvent } from '../store/zone-store.js';
+import type { FlagValues } from './options.js';
+import type { SourceWiring } from './source-wiring.js';
 
-export async function kubernetesSourceFromFlags(_v: FlagValues, _logger: Logger): Promise<EndpointSource> {
-  throw new UsageError('the Kubernetes source is not wired in yet; use --manifests DIR');
+export async function kubernetesSourceFromFlags(v: FlagValues, logger: Logger): Promise<SourceWiring> {
+  const log = logger.child({ source: 'kubernetes' });
+  const sourceLogger: SourceLogger = (level, message, fields) => log[level](message, fields);
+  const source = new KubernetesSource({
+    ...(v.kubeconfig ? { kubeconfig: v.kubeconfig as string } : {}),
+    namespaces: v.namespace as string[],
+    ...(v['label-selector'] ? { labelSelector: v['label-selector'] as string } : {}),
+    watchIdleTimeoutMs: (v['watch-idle-timeout'] as number) * 1000,
+    logger: sourceLogger,
+  });
+  const reporter = source.kubeConfig ? new StatusReporter({ directory: source, kubeConfig: source.kubeConfig, logger: sourceLogger }) : undefined;
+  return {
+    source,
+    onRebuild: (e: RebuildEvent) => {
+      if (!reporter) return;
+      for (const [key, object] of e.objects) reporter.report(key, object.origin.generation, e.problems.get(key) ?? []);
+    },
+    stop: async () => {
+      await reporter?.stop();
+    },
+    details: () => {
+      const s = source.state;
+      return {
+        connected: s.connected,
+        lastSyncAgeSeconds: s.lastSyncTime ? (Date.now() - s.lastSyncTime) / 1000 : null,
+        restarts: s.restarts,
+        relists: s.relists,
+        ...(s.lastError ? { lastError: s.lastError } : {}),
+      };
+    },
+  };
 }

@@ -1,5 +1,5 @@
 /** `crdns serve`: wires a source, the zone store, the gRPC server and the operator's HTTP port together. */
-import type { EndpointSource } from '../endpoint/endpoint.js';
+import type { SourceWiring } from './source-wiring.js';
 import { isLogLevel, createLogger, type Logger } from '../observe/logger.js';
 import { Metrics } from '../observe/metrics.js';
 import { startHttpServer } from '../observe/http-server.js';
@@ -45,10 +45,12 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
   const store = new ZoneStore({ zones, defaultTtl: v['default-ttl'] as number, logger });
   const health = new HealthState();
   const metrics = new Metrics(() => store.current, () => store.ready);
-  const source = await makeSource(v, logger);
+  const wiring = await makeSource(v, logger);
+  const source = wiring.source;
   let first = true;
   store.onRebuild((e) => {
     metrics.rebuilt(e);
+    wiring.onRebuild?.(e);
     health.set(true);
     const fields = { generation: e.snapshot.generation, serial: e.snapshot.serial, objects: e.objects.size, rrsets: e.snapshot.stats.rrsets, buildMs: e.buildMs };
     if (first) logger.info('serving first snapshot', fields);
@@ -65,7 +67,7 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
         registry: metrics.registry,
         readiness: () => {
           const s = store.current;
-          return { ready: store.ready, details: { source: source.name, generation: s?.generation ?? 0, snapshotAgeSeconds: s ? (Date.now() - s.builtAt) / 1000 : null } };
+          return { ready: store.ready, details: { source: source.name, generation: s?.generation ?? 0, snapshotAgeSeconds: s ? (Date.now() - s.builtAt) / 1000 : null, ...wiring.details?.() } };
         },
       })
     : undefined;
@@ -81,6 +83,7 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
       logger.info('stopping', { signal });
       health.set(false);
       await source.stop().catch((err: unknown) => logger.warn('source did not stop cleanly', { error: err }));
+      await wiring.stop?.().catch((err: unknown) => logger.warn('status reporter did not stop cleanly', { error: err }));
       await grpcServer.stop();
       await http?.close();
       resolve(0);
@@ -90,11 +93,11 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
   });
 }
 
-async function makeSource(v: FlagValues, logger: Logger): Promise<EndpointSource> {
+async function makeSource(v: FlagValues, logger: Logger): Promise<SourceWiring> {
   if (v.manifests) {
     const dir = v.manifests as string;
     const log = logger.child({ source: 'manifests', dir });
-    return new ManifestFolderSource({
+    const source = new ManifestFolderSource({
       dir,
       onFileError: (file, p) => log.warn('manifest file unusable; its last good content keeps serving', { file, kind: p.kind, line: p.line, column: p.column, reason: p.message }),
       onProblem: (p) => log.warn('manifest problem', { file: p.file, kind: p.kind, document: p.document, object: p.object, reason: p.message }),
@@ -102,6 +105,7 @@ async function makeSource(v: FlagValues, logger: Logger): Promise<EndpointSource
       onApplied: (c) => log.debug('manifest changes applied', { upserted: c.upserted.length, removed: c.removed.length }),
       onError: (err) => log.error('manifest source error', { error: err }),
     });
+    return { source };
   }
   const { kubernetesSourceFromFlags } = await import('./kubernetes-flags.js');
   return kubernetesSourceFromFlags(v, logger);
