@@ -1,0 +1,129 @@
+/** Cross-object rules and the snapshot lifecycle of the zone store. */
+import assert from 'node:assert/strict';
+import { DEFAULT_ZONE_SETTINGS, zoneConfig } from '../../../src/dns/zone-config.js';
+import type { EndpointObject } from '../../../src/endpoint/endpoint.js';
+import { ZoneStore, type RebuildEvent } from '../../../src/store/zone-store.js';
+import { ask, rrs } from '../../support/zone-text.js';
+
+function obj(key: string, endpoints: unknown[], generation = 1): EndpointObject {
+  const [namespace, name] = key.split('/') as [string, string];
+  return { key, origin: { source: 'test', namespace, name, generation }, endpoints };
+}
+
+function store(): ZoneStore {
+  return new ZoneStore({ zones: [zoneConfig('example.test', DEFAULT_ZONE_SETTINGS)], defaultTtl: 300 });
+}
+
+function built(s: ZoneStore): RebuildEvent {
+  const e = s.flush();
+  assert.ok(e, 'a rebuild happened');
+  return e;
+}
+
+describe('zone store', () => {
+  it('serves nothing until the source says it is synced', () => {
+    const s = store();
+    s.replaceAll([obj('a/x', [{ dnsName: 'www.example.test', recordType: 'A', targets: ['192.0.2.1'] }])]);
+    assert.equal(s.flush(), undefined);
+    assert.equal(s.current, undefined);
+    s.synced();
+    built(s);
+    assert.ok(s.current);
+  });
+
+  it('merges the same name and type across objects into one RRset, lowest TTL, union of targets', () => {
+    const s = store();
+    s.replaceAll([
+      obj('b/two', [{ dnsName: 'www.example.test', recordType: 'A', targets: ['192.0.2.2', '192.0.2.1'], recordTTL: 30 }]),
+      obj('a/one', [{ dnsName: 'WWW.example.test.', recordType: 'A', targets: ['192.0.2.1'], recordTTL: 60 }]),
+    ]);
+    s.synced();
+    built(s);
+    const got = ask(s.current!, 'www.example.test', 'A');
+    assert.deepEqual(got.answer, rrs('www.example.test. 30 IN A 192.0.2.1', 'www.example.test. 30 IN A 192.0.2.2'));
+  });
+
+  it('lets the first object by key win a CNAME conflict and reports the other precisely', () => {
+    const s = store();
+    s.replaceAll([
+      obj('team-b/web', [{ dnsName: 'app.example.test', recordType: 'A', targets: ['192.0.2.9'] }]),
+      obj('team-a/alias', [{ dnsName: 'app.example.test', recordType: 'CNAME', targets: ['www.example.test'] }]),
+    ]);
+    s.synced();
+    const e = built(s);
+    assert.deepEqual(ask(e.snapshot, 'app.example.test', 'CNAME').answer, rrs('app.example.test. 300 IN CNAME www.example.test.'));
+    assert.deepEqual(e.problems.get('team-b/web'), [
+      { object: 'team-b/web', index: 0, field: 'recordType', reason: 'app.example.test. already has a CNAME, defined by team-a/alias endpoint 0; no other type may share its name' },
+    ]);
+    assert.equal(e.problems.get('team-a/alias'), undefined);
+  });
+
+  it('builds the same snapshot whatever order objects arrive in', () => {
+    const objects = [
+      obj('x/1', [{ dnsName: 'mx.example.test', recordType: 'MX', targets: ['20 b.example.test', '10 a.example.test'] }]),
+      obj('y/2', [{ dnsName: 'mx.example.test', recordType: 'MX', targets: ['5 c.example.test'] }, { dnsName: 't.example.test', recordType: 'CNAME', targets: ['mx.example.test'] }]),
+      obj('z/3', [{ dnsName: 't.example.test', recordType: 'TXT', targets: ['loses'] }]),
+    ];
+    const answers = [objects, [...objects].reverse()].map((list) => {
+      const s = store();
+      for (const o of list) s.upsert(o);
+      s.synced();
+      const e = built(s);
+      return [ask(e.snapshot, 'mx.example.test', 'MX').answer, ask(e.snapshot, 't.example.test', 'TXT').answer, [...e.problems.keys()]];
+    });
+    assert.deepEqual(answers[0], answers[1]);
+    assert.deepEqual(answers[0]?.[0], rrs('mx.example.test. 300 IN MX 5 c.example.test.', 'mx.example.test. 300 IN MX 10 a.example.test.', 'mx.example.test. 300 IN MX 20 b.example.test.'));
+  });
+
+  it('keeps valid endpoints of an object with an invalid one', () => {
+    const s = store();
+    s.replaceAll([obj('a/mixed', [{ dnsName: 'ok.example.test', recordType: 'A', targets: ['192.0.2.1'] }, { dnsName: 'bad.example.test', recordType: 'A', targets: ['999.0.0.1'] }])]);
+    s.synced();
+    const e = built(s);
+    assert.equal(ask(e.snapshot, 'ok.example.test', 'A').answer.length, 1);
+    assert.equal(e.problems.get('a/mixed')?.[0]?.index, 1);
+  });
+
+  it('increases the SOA serial on every data change and skips identical re-deliveries', () => {
+    const s = store();
+    s.replaceAll([obj('a/x', [{ dnsName: 'www.example.test', recordType: 'A', targets: ['192.0.2.1'] }])]);
+    s.synced();
+    const first = built(s).snapshot.serial;
+    s.upsert(obj('a/x', [{ dnsName: 'www.example.test', recordType: 'A', targets: ['192.0.2.1'] }]));
+    assert.equal(s.flush(), undefined, 'a resync with the same content rebuilds nothing');
+    s.upsert(obj('a/x', [{ dnsName: 'www.example.test', recordType: 'A', targets: ['192.0.2.2'] }], 2));
+    const second = built(s).snapshot.serial;
+    assert.ok(second > first, `${second} > ${first}`);
+    s.remove('a/x');
+    assert.ok(built(s).snapshot.serial > second);
+    assert.equal(ask(s.current!, 'www.example.test', 'A').rcode, 'NXDOMAIN');
+  });
+
+  it('coalesces a burst of changes into one rebuild', async () => {
+    const s = store();
+    const events: RebuildEvent[] = [];
+    s.onRebuild((e) => events.push(e));
+    s.synced();
+    await new Promise((r) => setImmediate(r));
+    const before = events.length;
+    for (let i = 0; i < 50; i++) s.upsert(obj(`a/o${i}`, [{ dnsName: `h${i}.example.test`, recordType: 'A', targets: ['192.0.2.1'] }]));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(events.length - before, 1);
+    assert.equal(events.at(-1)?.objects.size, 50);
+  });
+
+  it('never swaps in a partial snapshot: the old one serves until the new one is complete', () => {
+    const s = store();
+    s.replaceAll([obj('a/x', [{ dnsName: 'www.example.test', recordType: 'A', targets: ['192.0.2.1'] }])]);
+    s.synced();
+    const old = built(s).snapshot;
+    s.upsert(obj('a/x', [{ dnsName: 'www.example.test', recordType: 'A', targets: ['192.0.2.2'] }], 2));
+    // Before the rebuild runs, readers still hold the complete old snapshot.
+    assert.equal(s.current, old);
+    assert.deepEqual(ask(old, 'www.example.test', 'A').answer, rrs('www.example.test. 300 IN A 192.0.2.1'));
+    const next = built(s).snapshot;
+    assert.notEqual(next, old);
+    assert.deepEqual(ask(old, 'www.example.test', 'A').answer, rrs('www.example.test. 300 IN A 192.0.2.1'), 'the old snapshot is immutable');
+  });
+});
