@@ -34,6 +34,8 @@ export interface CrdnsProcess {
   child: ChildProcess;
   /** Everything crdns logged so far (JSON lines). */
   logs(): string;
+  /** host:port of the --http listener (when one was asked for; ":0" resolved). */
+  httpAddress(): string;
   stop(): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -65,6 +67,11 @@ export async function startCrdns(opts: CrdnsOptions): Promise<CrdnsProcess> {
     addresses,
     child,
     logs: () => log,
+    httpAddress: () => {
+      const line = log.split('\n').find((l) => l.includes('"http listening"'));
+      if (!line) throw new Error('crdns has no --http listener');
+      return (JSON.parse(line) as { address: string }).address;
+    },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
