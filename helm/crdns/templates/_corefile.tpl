@@ -1,0 +1,125 @@
+{{/*
+The Corefile. One zone server block on coredns.ports.dns does everything a
+client sees (cache, DNSSEC, metrics) and asks crdns over the unix socket.
+
+Fallback to peer clusters has two shapes, because CoreDNS's grpc plugin uses
+one TLS setting for all of its upstreams and crdns's socket speaks no TLS:
+- without TLS, one grpc line lists the socket first and the peers after it,
+  policy sequential: a gRPC error from crdns (down, not synced) moves on;
+- with TLS, the zone block forwards to two loopback tiers, the local one
+  (grpc to the socket) and the peer one (grpc with TLS to the peers);
+  forward moves on when the local tier answers SERVFAIL, which is what a
+  failing grpc becomes.
+The peering listener (grpc:// block) answers peers from the local crdns only,
+so two clusters falling back to each other never loop.
+*/}}
+{{- define "crdns.corefile" -}}
+{{- $zones := include "crdns.zones" . | fromJsonArray }}
+{{- $c := .Values.coredns }}
+{{- $p := .Values.peering }}
+{{- $sock := printf "unix://%s" (include "crdns.socketPath" .) }}
+{{- $tlsDir := include "crdns.peeringTlsDir" . }}
+{{- $tiered := include "crdns.tieredFallback" . }}
+{{- $bind := "" }}{{ if $c.bind }}{{ $bind = printf "bind %s" (join " " $c.bind) }}{{ end }}
+{{- $metrics := printf "prometheus :%d" (int $c.ports.metrics) }}
+# Zones served to clients.
+{{ range $zones }}{{ . }}:{{ $c.ports.dns }} {{ end }}{
+{{- if $bind }}
+    {{ $bind }}
+{{- end }}
+    errors
+{{- if $c.queryLog }}
+    log
+{{- end }}
+    health :{{ $c.ports.health }} {
+        lameduck {{ $c.lameduck }}
+    }
+    ready :{{ $c.ports.ready }}
+    {{ $metrics }}
+{{- if $c.reload.enabled }}
+    reload {{ $c.reload.interval }} {{ $c.reload.jitter }}
+{{- end }}
+{{- if $c.loadbalance }}
+    loadbalance
+{{- end }}
+{{- with $c.cache }}{{ if .enabled }}
+    cache {
+        success {{ .successCapacity }} {{ .successTtl }} {{ .minTtl }}
+        denial {{ .denialCapacity }} {{ .denialTtl }} {{ .minTtl }}
+{{- if .prefetch }}
+        prefetch {{ .prefetch }}
+{{- end }}
+{{- if .serveStale.enabled }}
+        serve_stale {{ .serveStale.duration }} {{ .serveStale.mode }}{{ if eq .serveStale.mode "verify" }} {{ .serveStale.verifyTimeout }}{{ end }}
+{{- end }}
+    }
+{{- end }}{{ end }}
+{{- with $c.dnssec }}{{ if .enabled }}
+    dnssec {
+{{- range .keys }}
+        key file {{ include "crdns.dnssecDir" $ }}/{{ .basename }}
+{{- end }}
+        cache_capacity {{ .cacheCapacity }}
+    }
+{{- end }}{{ end }}
+{{- with $c.extraPlugins }}
+    {{- . | trim | nindent 4 }}
+{{- end }}
+{{- if $tiered }}
+    forward . 127.0.0.1:{{ $p.fallbackPorts.local }} 127.0.0.1:{{ $p.fallbackPorts.peers }} {
+        policy sequential
+        failover SERVFAIL
+        max_fails 0
+    }
+{{- else if $p.fallbackTo }}
+    grpc . {{ $sock }} {{ join " " $p.fallbackTo }} {
+        policy sequential
+    }
+{{- else }}
+    grpc . {{ $sock }}
+{{- end }}
+}
+{{- if $tiered }}
+
+# Fallback tier 1: this pod's crdns.
+{{ range $zones }}{{ . }}:{{ $p.fallbackPorts.local }} {{ end }}{
+    bind 127.0.0.1
+    errors
+    {{ $metrics }}
+    grpc . {{ $sock }}
+}
+
+# Fallback tier 2: peer clusters' listeners, over TLS, in order.
+{{ range $zones }}{{ . }}:{{ $p.fallbackPorts.peers }} {{ end }}{
+    bind 127.0.0.1
+    errors
+    {{ $metrics }}
+    grpc . {{ join " " $p.fallbackTo }} {
+        tls {{ $tlsDir }}/tls.crt {{ $tlsDir }}/tls.key {{ $tlsDir }}/ca.crt
+        tls_servername {{ $p.tls.serverName }}
+        policy sequential
+    }
+}
+{{- end }}
+{{- if $p.serve }}
+
+# Peering listener: peer clusters fall back to this cluster's crdns.
+{{ range $zones }}grpc://{{ . }}:{{ $p.port }} {{ end }}{
+{{- if $bind }}
+    {{ $bind }}
+{{- end }}
+    errors
+    {{ $metrics }}
+{{- if $p.tls.enabled }}
+    tls {{ $tlsDir }}/tls.crt {{ $tlsDir }}/tls.key {{ $tlsDir }}/ca.crt {
+        client_auth {{ $p.tls.clientAuth }}
+    }
+{{- end }}
+    grpc . {{ $sock }}
+}
+{{- end }}
+{{- with $c.extraServerBlocks }}
+
+{{ . | trim }}
+{{- end }}
+{{ end }}
