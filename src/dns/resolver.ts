@@ -4,11 +4,9 @@
  * answers of RFC 2308, CNAME rcodes of RFC 6604 and minimal ANY of RFC 8482.
  * Everything is a map lookup per label; nothing scans records.
  */
-import { parentName, wireLength } from './name.js';
 import { TYPE_CODES } from './records.js';
-import { makeRRset, type RRset } from './rrset.js';
-import { encodeName } from './wire-name.js';
-import { findZone, type Snapshot, type Zone, type ZoneNode } from './zone.js';
+import type { RRset } from './rrset.js';
+import type { Snapshot, Zone, ZoneNode } from './zone.js';
 
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6 } as const;
 export const QTYPE_ANY = 255;
@@ -37,7 +35,7 @@ export interface Resolution {
 }
 
 export function resolve(snapshot: Snapshot, qname: string, qtype: number, qnameWire?: Buffer): Resolution {
-  const zone = findZone(snapshot, qname);
+  const zone = zoneFor(snapshot, qname, qtype);
   if (!zone) return { rcode: RCODE.REFUSED, aa: false, answer: [], authority: [], additional: [] };
   const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: [], authority: [], additional: [], zone: zone.apex };
   if (qtype === QTYPE_AXFR || qtype === QTYPE_IXFR) {
@@ -48,6 +46,84 @@ export function resolve(snapshot: Snapshot, qname: string, qtype: number, qnameW
   }
   lookup(snapshot, zone, qname, qtype, res, [qname], qnameWire);
   return res;
+}
+
+/**
+ * The served zone that answers `qtype` at `name`: the most specific one,
+ * except that DS at the apex of a zone whose parent we also serve belongs to
+ * the parent's side of the cut (RFC 4035 §3.1.4.1).
+ */
+function zoneFor(snapshot: Snapshot, name: string, qtype: number): Zone | undefined {
+  const zone = servedZone(snapshot, name);
+  if (qtype !== QTYPE_DS || !zone || zone.apex !== name || name === '') return zone;
+  return servedZone(snapshot, parentOf(name) as string) ?? zone;
+}
+
+/** The most specific served zone holding `name`, walking labels with parentOf. */
+function servedZone(snapshot: Snapshot, name: string): Zone | undefined {
+  for (let n: string | undefined = name; n !== undefined; n = parentOf(n)) {
+    const z = snapshot.zones.get(n);
+    if (z) return z;
+  }
+  return undefined;
+}
+
+/**
+ * The name without its leftmost label. The query parser writes a "." or "\"
+ * inside a label as "\." or "\\", so the label ends at the first dot that is
+ * not escaped; splitting at any dot would turn the one label "x.wild" into
+ * two and let it match data it is not below.
+ */
+function parentOf(name: string): string | undefined {
+  if (name === '') return undefined;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 92) i++;
+    else if (c === 46) return name.slice(i + 1);
+  }
+  return '';
+}
+
+/** Wire form of a name that may hold escaped labels (see parentOf). */
+function nameWire(name: string): Buffer {
+  const out: number[] = [];
+  let label: number[] = [];
+  const flush = () => {
+    out.push(label.length, ...label);
+    label = [];
+  };
+  if (name !== '') {
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c === 92 && i + 1 < name.length) label.push(name.charCodeAt(++i) & 0xff);
+      else if (c === 46) flush();
+      else label.push(c & 0xff);
+    }
+    flush();
+  }
+  out.push(0);
+  return Buffer.from(out);
+}
+
+/** A one-record CNAME RRset built here rather than through dns-packet, whose encoder would split an escaped label. */
+function cnameSet(owner: string, ttl: number, target: string, targetWire: Buffer): RRset<'CNAME'> {
+  const ownerWire = nameWire(owner);
+  const head = Buffer.alloc(10);
+  head.writeUInt16BE(T.CNAME, 0);
+  head.writeUInt16BE(1, 2);
+  head.writeUInt32BE(ttl, 4);
+  head.writeUInt16BE(targetWire.length, 8);
+  const body = Buffer.concat([head, targetWire]);
+  return {
+    name: owner,
+    type: 'CNAME',
+    typeCode: T.CNAME,
+    ttl,
+    records: [{ name: owner, type: 'CNAME', ttl, data: target }],
+    ownerWire,
+    bodies: [body],
+    wire: Buffer.concat([ownerWire, body]),
+  };
 }
 
 /**
@@ -66,11 +142,11 @@ function lookup(snap: Snapshot, zone: Zone, name: string, qtype: number, res: Re
     return;
   }
   // Closest encloser: the apex node always exists, so this ends inside the zone.
-  let ce = parentName(name) as string;
-  while (!zone.nodes.has(ce)) ce = parentName(ce) as string;
+  let ce = parentOf(name) as string;
+  while (!zone.nodes.has(ce)) ce = parentOf(ce) as string;
   const wild = zone.nodes.get(ce === '' ? '*' : `*.${ce}`);
   if (wild) {
-    answerFrom(snap, zone, wild, qtype, res, chain, ownerWire ?? encodeName(name));
+    answerFrom(snap, zone, wild, qtype, res, chain, ownerWire ?? nameWire(name));
     return;
   }
   res.rcode = RCODE.NXDOMAIN;
@@ -83,7 +159,7 @@ function lookup(snap: Snapshot, zone: Zone, name: string, qtype: number, res: Re
  */
 function walkDown(snap: Snapshot, zone: Zone, name: string, qtype: number, res: Resolution, chain: string[]): boolean {
   const ancestors: string[] = [];
-  for (let n: string | undefined = name; n !== undefined && n !== zone.apex; n = parentName(n)) ancestors.push(n);
+  for (let n: string | undefined = name; n !== undefined && n !== zone.apex; n = parentOf(n)) ancestors.push(n);
   for (let i = ancestors.length - 1; i >= 0; i--) {
     const a = ancestors[i] as string;
     const node = zone.nodes.get(a);
@@ -114,11 +190,12 @@ function substitute(snap: Snapshot, dname: RRset, owner: string, name: string, q
   const target = (dname as RRset<'DNAME'>).records[0]?.data ?? '';
   const prefix = name.slice(0, name.length - owner.length - (owner === '' ? 0 : 1));
   const synthesized = target === '' ? prefix : `${prefix}.${target}`;
-  if (wireLength(synthesized) > 255) {
+  const synthesizedWire = nameWire(synthesized);
+  if (synthesizedWire.length > 255) {
     res.rcode = RCODE.YXDOMAIN; // RFC 6672 §2.2
     return;
   }
-  res.answer.push({ set: makeRRset(name, 'CNAME', dname.ttl, [synthesized]) });
+  res.answer.push({ set: cnameSet(name, dname.ttl, synthesized, synthesizedWire) });
   follow(snap, synthesized, qtype, res, chain);
 }
 
@@ -153,7 +230,7 @@ function answerFrom(snap: Snapshot, zone: Zone, node: ZoneNode, qtype: number, r
 /** Continues an answer at a CNAME target, when we serve it; otherwise the resolver chases it. */
 function follow(snap: Snapshot, target: string, qtype: number, res: Resolution, chain: string[]): void {
   if (chain.length > MAX_CHAIN || chain.includes(target)) return;
-  const zone = findZone(snap, target);
+  const zone = zoneFor(snap, target, qtype);
   if (!zone) return;
   chain.push(target);
   lookup(snap, zone, target, qtype, res, chain);

@@ -134,6 +134,15 @@ export function buildSnapshot(
         nodes.set(p, { name: p, rrsets: new Map(), ordered: [], cut: false });
       }
     }
+    // A served child zone's apex, and every name between it and this apex, exists in this zone too,
+    // as an empty non-terminal: the parent side of the cut is where DS is answered (RFC 4035 §3.1.4.1),
+    // and a name above the child apex must not be NXDOMAIN, which denies everything below it (RFC 8020).
+    for (const child of zones) {
+      if (child === cfg || child.apex === '' || !isInZone(child.apex, cfg.apex) || zoneOf(parentName(child.apex) as string) !== cfg) continue;
+      for (let p: string | undefined = child.apex; p !== undefined && p !== cfg.apex && !nodes.has(p); p = parentName(p)) {
+        nodes.set(p, { name: p, rrsets: new Map(), ordered: [], cut: false });
+      }
+    }
     nameCount += nodes.size;
     built.set(cfg.apex, { apex: cfg.apex, nodes, soa, negativeSoa, apexNs, hasCuts, hasDnames });
   }
