@@ -8,6 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { dnsServiceClient } from '../src/server/protos.js';
+import { percentiles } from './stats.js';
 
 export interface LoadResult {
   qps: number;
@@ -64,7 +65,6 @@ export async function grpcLoad(address: string, messages: readonly Buffer[], opt
   stopping = true;
   await Promise.all(workers);
   client.close();
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
-  return { qps: completed / elapsed, completed, errors, p50Ms: pct(0.5), p99Ms: pct(0.99), rcodes };
+  const p = percentiles(latencies);
+  return { qps: completed / elapsed, completed, errors, p50Ms: p.p50, p99Ms: p.p99, rcodes };
 }

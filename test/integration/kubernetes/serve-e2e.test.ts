@@ -104,16 +104,16 @@ describe('crdns serve against a real kube-apiserver, through CoreDNS', function 
   it('reports the invalid endpoint on the object (Event, observedGeneration) while the rest serves', async () => {
     const events = await until(
       'Warning event for endpoint 3',
-      () => plane.getJson<{ items: { reason: string; type: string; message: string; involvedObject: { name: string } }[] }>(['get', 'events', '-n', NS, '-o', 'json']),
+      () => plane.getJson<{ items: { reason: string; type: string; message: string; involvedObject: { name: string } }[] }>(['events', '-n', NS]),
       (e) => e.items.some((i) => i.reason === 'InvalidEndpoint' && i.involvedObject.name === 'sip'),
     );
     const ev = events.items.find((i) => i.reason === 'InvalidEndpoint');
     assert.equal(ev?.type, 'Warning');
-    assert.match(ev?.message ?? '', /endpoint 3/);
+    assert.match(ev?.message ?? '', /spec\.endpoints\[3\]/);
     assert.match(ev?.message ?? '', /broken\.telco\.test/);
     const obj = await until(
       'observedGeneration',
-      () => plane.getJson<{ metadata: { generation: number }; status?: { observedGeneration?: number } }>(['get', 'dnsendpoint', 'sip', '-n', NS, '-o', 'json']),
+      () => plane.getJson<{ metadata: { generation: number }; status?: { observedGeneration?: number } }>(['dnsendpoint', 'sip', '-n', NS]),
       (o) => o.status?.observedGeneration === o.metadata.generation,
     );
     assert.equal(obj.status?.observedGeneration, 1);
