@@ -4,6 +4,7 @@
  * answers of RFC 2308, CNAME rcodes of RFC 6604 and minimal ANY of RFC 8482.
  * Everything is a map lookup per label; nothing scans records.
  */
+import { isInZone } from './name.js';
 import { TYPE_CODES } from './records.js';
 import type { RRset } from './rrset.js';
 import type { Snapshot, Zone, ZoneNode } from './zone.js';
@@ -182,7 +183,7 @@ function referral(zone: Zone, cut: ZoneNode, res: Resolution): void {
   // RFC 1034 §4.3.2 step 3b: a referral is not authoritative, unless a CNAME we own already answered part of it.
   if (res.answer.length === 0) res.aa = false;
   res.authority.push({ set: ns });
-  addAddresses(zone, ns.records.map((r) => r.data), res);
+  addAddresses(zone, ns.records.map((r) => r.data), res, true);
 }
 
 function substitute(snap: Snapshot, dname: RRset, owner: string, name: string, qtype: number, res: Resolution, chain: string[]): void {
@@ -236,29 +237,57 @@ function follow(snap: Snapshot, target: string, qtype: number, res: Resolution, 
   lookup(snap, zone, target, qtype, res, chain);
 }
 
-/** Additional-section addresses for the targets of MX, SRV and NS records, when they are in the same zone. */
+/**
+ * Additional-section addresses for the targets of MX, SRV and NS records,
+ * when they are in the same zone. Glue (data at or below a zone cut) is not
+ * authoritative and goes out only with NS records (RFC 2181 §5.4.1); a target
+ * that exists only through a wildcard gets the wildcard's addresses under its
+ * own name, as RFC 1034 §4.3.2 step 6 looks it up like any other name.
+ */
 function additional(zone: Zone, set: RRset, res: Resolution): void {
   switch (set.type) {
     case 'MX':
-      addAddresses(zone, (set as RRset<'MX'>).records.map((r) => r.data.exchange), res);
+      addAddresses(zone, (set as RRset<'MX'>).records.map((r) => r.data.exchange), res, false);
       break;
     case 'SRV':
-      addAddresses(zone, (set as RRset<'SRV'>).records.map((r) => r.data.target), res);
+      addAddresses(zone, (set as RRset<'SRV'>).records.map((r) => r.data.target), res, false);
       break;
     case 'NS':
-      addAddresses(zone, (set as RRset<'NS'>).records.map((r) => r.data), res);
+      addAddresses(zone, (set as RRset<'NS'>).records.map((r) => r.data), res, true);
       break;
     default:
   }
 }
 
-function addAddresses(zone: Zone, targets: readonly string[], res: Resolution): void {
+function addAddresses(zone: Zone, targets: readonly string[], res: Resolution, glue: boolean): void {
   for (const t of targets) {
-    const node = zone.nodes.get(t);
-    if (!node) continue;
+    let node = zone.nodes.get(t);
+    let owner: Buffer | undefined;
+    if (!node) {
+      if (t === zone.apex || !isInZone(t, zone.apex)) continue;
+      let ce = parentOf(t) as string;
+      while (!zone.nodes.has(ce)) ce = parentOf(ce) as string;
+      node = zone.nodes.get(ce === '' ? '*' : `*.${ce}`);
+      if (!node) continue;
+      owner = nameWire(t);
+    }
+    if (!glue && zone.hasCuts && atOrBelowCut(zone, t)) continue;
     for (const code of [T.A, T.AAAA]) {
       const set = node.rrsets.get(code);
-      if (set && !res.additional.some((p) => p.set === set) && !res.answer.some((p) => p.set === set)) res.additional.push({ set });
+      if (!set) continue;
+      if (owner) {
+        const o = owner;
+        if (!res.additional.some((p) => p.set === set && p.owner?.equals(o))) res.additional.push({ set, owner: o });
+      } else if (!res.additional.some((p) => p.set === set && !p.owner) && !res.answer.some((p) => p.set === set)) {
+        res.additional.push({ set });
+      }
     }
   }
+}
+
+function atOrBelowCut(zone: Zone, name: string): boolean {
+  for (let n: string | undefined = name; n !== undefined && n !== zone.apex; n = parentOf(n)) {
+    if (zone.nodes.get(n)?.cut) return true;
+  }
+  return false;
 }
