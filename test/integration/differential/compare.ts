@@ -52,6 +52,8 @@ export type Side = { view: ReplyView } | { error: string };
 export interface AllowEntry {
   /** Matches QueryCase.id (a string must equal it). */
   id: string | RegExp;
+  /** When set, every difference line of the case must match it; any other difference is still a mismatch. */
+  diff?: RegExp;
   /** Why the difference is acceptable, citing the RFC. */
   reason: string;
 }
@@ -65,7 +67,7 @@ export interface Outcome {
   verdict: Verdict;
   /** What differs, one line each; empty when identical. */
   diffs: string[];
-  allowedBy?: AllowEntry;
+  allowedBy?: AllowEntry[];
 }
 
 export interface DifferentialReport {
@@ -104,7 +106,7 @@ export function rcodeName(n: number): string {
 }
 
 export function queryFor(c: QueryCase, id: number): Buffer {
-  const spec: QuerySpec = { id, name: c.qname, type: typeCode(c.qtype) };
+  const spec: QuerySpec = { id, name: c.qname, type: typeCode(c.qtype), ...(c.flags ?? {}) };
   if (c.edns) spec.edns = { udpSize: 4096, dnssecOk: c.dnssecOk };
   return encodeQuery(spec);
 }
@@ -251,8 +253,20 @@ async function side(ask: Ask, query: Buffer, id: number, apexes?: readonly strin
   }
 }
 
-export function allowEntryFor(id: string, list: readonly AllowEntry[]): AllowEntry | undefined {
-  return list.find((e) => (typeof e.id === 'string' ? e.id === id : e.id.test(id)));
+/**
+ * The entries that excuse a case's differences: every difference line must be
+ * matched by an entry for that case (an entry without `diff` matches every
+ * line). Undefined when some line is not excused.
+ */
+export function allowEntriesFor(id: string, diffs: readonly string[], list: readonly AllowEntry[]): AllowEntry[] | undefined {
+  const forCase = list.filter((e) => (typeof e.id === 'string' ? e.id === id : e.id.test(id)));
+  const used = new Set<AllowEntry>();
+  for (const d of diffs) {
+    const e = forCase.find((x) => !x.diff || x.diff.test(d));
+    if (!e) return undefined;
+    used.add(e);
+  }
+  return [...used];
 }
 
 /** Judges one case from both sides' replies. */
@@ -274,10 +288,10 @@ export function judge(c: QueryCase, reference: Side, subject: Side, opts: { refe
   }
   const outcome: Outcome = { case: c, reference, subject, verdict, diffs };
   if (verdict === 'mismatch') {
-    const entry = allowEntryFor(c.id, opts.allowList);
-    if (entry) {
+    const entries = allowEntriesFor(c.id, diffs, opts.allowList);
+    if (entries) {
       outcome.verdict = 'allowed';
-      outcome.allowedBy = entry;
+      outcome.allowedBy = entries;
     }
   }
   return outcome;
@@ -308,7 +322,7 @@ export async function runDifferential(opts: DifferentialOptions): Promise<Differ
     }
     outcomes.push(outcome);
   }
-  const used = new Set(outcomes.flatMap((o) => (o.allowedBy ? [o.allowedBy] : [])));
+  const used = new Set(outcomes.flatMap((o) => o.allowedBy ?? []));
   return {
     referenceName,
     subjectName,
@@ -337,7 +351,7 @@ export function scoreLine(r: DifferentialReport): string {
 export function formatReport(r: DifferentialReport): string {
   const parts = [scoreLine(r)];
   const block = (o: Outcome) =>
-    [`- ${o.case.id}  (${o.case.why})`, ...o.diffs.map((d) => `  * ${d}`), ...(o.allowedBy ? [`  allowed: ${o.allowedBy.reason}`] : []), showSide(r.referenceName, o.reference), showSide(r.subjectName, o.subject)].join('\n');
+    [`- ${o.case.id}  (${o.case.why})`, ...o.diffs.map((d) => `  * ${d}`), ...(o.allowedBy ?? []).map((e) => `  allowed: ${e.reason}`), showSide(r.referenceName, o.reference), showSide(r.subjectName, o.subject)].join('\n');
   if (r.mismatches.length) parts.push(`\nMISMATCHES (${r.mismatches.length}):`, ...r.mismatches.map(block));
   const allowed = r.outcomes.filter((o) => o.verdict === 'allowed');
   if (allowed.length) parts.push(`\nALLOW-LISTED (${allowed.length}):`, ...allowed.map(block));

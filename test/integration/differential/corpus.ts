@@ -16,6 +16,8 @@ export interface QueryCase {
   qtype: string;
   edns: boolean;
   dnssecOk: boolean;
+  /** Header bits of the query besides the defaults (all clear). */
+  flags?: { rd?: boolean; cd?: boolean; ad?: boolean };
   /** Why the case is there. */
   why: string;
 }
@@ -176,11 +178,12 @@ export function buildCorpus(fixture: Fixture): QueryCase[] {
 
   const out: QueryCase[] = [];
   const ids = new Set<string>();
-  const push = (qname: string, qtype: string, edns: boolean, dnssecOk: boolean, why: string, mixed: boolean) => {
-    const id = `${qname === '' ? '.' : `${qname}.`} ${qtype}${edns ? ' +edns' : ''}${dnssecOk ? ' +do' : ''}${mixed ? ' (mixed case)' : ''}`;
+  const push = (qname: string, qtype: string, edns: boolean, dnssecOk: boolean, why: string, mixed: boolean, flags?: QueryCase['flags']) => {
+    const bits = flags ? Object.entries(flags).filter(([, v]) => v).map(([k]) => ` +${k}`).join('') : '';
+    const id = `${qname === '' ? '.' : `${qname}.`} ${qtype}${edns ? ' +edns' : ''}${dnssecOk ? ' +do' : ''}${bits}${mixed ? ' (mixed case)' : ''}`;
     if (ids.has(id)) return;
     ids.add(id);
-    out.push({ id, qname, qtype, edns, dnssecOk, why });
+    out.push({ id, qname, qtype, edns, dnssecOk, ...(flags ? { flags } : {}), why });
   };
   base.forEach((b, i) => {
     push(b.qname, b.qtype, false, false, b.why, false);
@@ -188,6 +191,10 @@ export function buildCorpus(fixture: Fixture): QueryCase[] {
     // Every fourth query also with DO, every third in mixed case.
     if (i % 4 === 0) push(b.qname, b.qtype, true, true, `${b.why}; DO set`, false);
     if (i % 3 === 0 && /[a-z]/.test(b.qname)) push(mixCase(b.qname, i + 1), b.qtype, i % 2 === 0, false, `${b.why}; 0x20 mixed case`, true);
+    // Header bits a resolver may send: RD (a stub asking directly), CD and AD (a validating resolver).
+    if (i % 10 === 1) push(b.qname, b.qtype, true, false, `${b.why}; RD set`, false, { rd: true });
+    if (i % 10 === 5) push(b.qname, b.qtype, true, true, `${b.why}; CD set`, false, { cd: true });
+    if (i % 10 === 7) push(b.qname, b.qtype, true, false, `${b.why}; AD set`, false, { ad: true });
   });
   return out;
 }

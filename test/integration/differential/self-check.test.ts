@@ -61,6 +61,9 @@ describe('differential self-check', () => {
     const entry = { id: /^www\.example\.test\. A$/, reason: 'test' };
     assert.equal(judge(c, side(a), side(b), { ...opts, allowList: [entry] }).verdict, 'allowed');
     assert.equal(judge({ ...c, id: 'www.example.test. A +edns' }, side(a), side(b), { ...opts, allowList: [entry] }).verdict, 'mismatch');
+    // An entry limited to one kind of difference does not excuse another.
+    const narrow = { ...entry, diff: /^rcode:/ };
+    assert.equal(judge(c, side(a), side(b), { ...opts, allowList: [narrow] }).verdict, 'mismatch');
   });
 
   it('reads zone files: $ORIGIN, @, omitted owners, parentheses, comments and escapes', () => {

@@ -36,6 +36,9 @@ export interface QuerySpec extends Question {
   opcode?: number;
   /** Recursion desired; default false, as a resolver asks an authoritative server. */
   rd?: boolean;
+  /** Checking disabled (RFC 4035 §3.2.2) and authentic data (RFC 6840 §5.7) bits. */
+  cd?: boolean;
+  ad?: boolean;
   /** Set the QR bit, which a query must not have. */
   qr?: boolean;
   /** With an OPT record; absent means no EDNS. */
@@ -92,7 +95,7 @@ function question(q: Question): Buffer {
 export function encodeQuery(spec: QuerySpec): Buffer {
   const header = Buffer.alloc(12);
   header.writeUInt16BE(spec.id ?? 0x4242, 0);
-  const flags = (spec.qr ? 0x8000 : 0) | (((spec.opcode ?? 0) & 0xf) << 11) | (spec.rd ? 0x0100 : 0);
+  const flags = (spec.qr ? 0x8000 : 0) | (((spec.opcode ?? 0) & 0xf) << 11) | (spec.rd ? 0x0100 : 0) | (spec.ad ? 0x0020 : 0) | (spec.cd ? 0x0010 : 0);
   header.writeUInt16BE(flags, 2);
   const questions = spec.noQuestion ? [] : [spec, ...(spec.moreQuestions ?? [])];
   header.writeUInt16BE(questions.length, 4);
