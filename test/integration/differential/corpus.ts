@@ -164,6 +164,8 @@ export function buildCorpus(fixture: Fixture): QueryCase[] {
     ['back\\\\slash.example.test', 'A', 'a label holding a backslash'],
     ['nul\\000byte.wild.example.test', 'A', 'a label holding a zero byte, below a wildcard'],
     ['foo\\.bar.dn.example.test', 'A', 'DNAME substitution of a label holding a dot, into an apex wildcard'],
+    ['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.x.dl.example.test', 'A', 'DNAME substitution that overflows 255 octets: YXDOMAIN'],
+    ['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.x.dl.example.test', 'A', 'DNAME substitution that just fits'],
     ['a\\.host.dn.example.test', 'AAAA', 'DNAME substitution: the label "a.host" lands below other.test, in its apex wildcard, not below host.other.test'],
   ];
   for (const [n, t, why] of edge) add(n, t, why);

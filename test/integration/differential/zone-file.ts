@@ -283,6 +283,8 @@ export function toDnsEndpoint(apex: string, records: readonly ZoneRecord[], name
       continue;
     }
     if (r.data.type === 'SOA') throw new Error(`${r.where}: SOA below the apex`);
+    // ExternalDNS reads recordTTL 0 as "not set" and crdns then uses its default TTL.
+    if (r.ttl === 0) throw new Error(`${r.where}: TTL 0 cannot be written in a DNSEndpoint (recordTTL 0 means the default TTL)`);
     const key = `${r.owner}|${r.type}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { name: r.owner, type: r.type, ttl: r.ttl, targets: [], where: r.where }));
