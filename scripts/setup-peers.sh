@@ -176,15 +176,18 @@ check_pin() { # dir module version
   [ "$got" = "$3" ] || die "tools/$1/go.mod has $2 $got but the pin is $3 (run scripts/setup-peers.sh --update-modules)"
 }
 
-# Prints nothing and fails unless the binary reports the pinned version (and, for CoreDNS, has
-# the grpc plugin this project exists for).
+# Fails unless the binary reports the pinned version (and, for CoreDNS, has the grpc plugin this
+# project exists for); what it said is left in $out for the error message.
+out=""
 version_ok() { # name version
-  local b="$BIN/$1" v=$2 out
+  local b="$BIN/$1" v=$2
+  out="(no executable at $b)"
   [ -x "$b" ] || return 1
   case $1 in
     coredns) out=$("$b" -version 2>&1) || return 1
              printf '%s\n' "$out" | grep -qx "CoreDNS-${v#v}" || return 1
-             "$b" -plugins 2>&1 | grep -qx '  dns.grpc' || return 1 ;;
+             out=$("$b" -plugins 2>&1) || return 1
+             printf '%s\n' "$out" | grep -qx 'grpc' || return 1 ;;
     etcd) out=$("$b" --version 2>&1) || return 1
           printf '%s\n' "$out" | grep -qx "etcd Version: ${v#v}" || return 1 ;;
     kube-apiserver) out=$("$b" --version 2>&1) || return 1
@@ -219,7 +222,7 @@ build_peer() { # name tools-dir main-module version package tags ldflags
     die "building $name failed, see $log"
   fi
   mv -f "$tmp" "$BIN/$name"
-  version_ok "$name" "$ver" || die "$name was built but does not report $ver (see $log)"
+  version_ok "$name" "$ver" || die "$name was built but fails the $ver check; it said: $out"
   echo "$key" >"$stamp"
   printf '%-15s %-7s %-9s %4ss\n' "$name" built "$ver" $(( $(now) - t0 ))
 }

@@ -31,8 +31,8 @@ describe('peers built by scripts/setup-peers.sh', function () {
     const version = pinnedVersion('coredns');
     assert.ok(lines(run(bin, ['-version'])).includes(`CoreDNS-${version.slice(1)}`));
     const plugins = lines(run(bin, ['-plugins']));
-    assert.ok(plugins.includes('dns.grpc'), 'grpc plugin missing from coredns -plugins');
-    assert.ok(plugins.includes('dns.cache'), 'cache plugin missing from coredns -plugins');
+    assert.ok(plugins.includes('grpc'), 'grpc plugin missing from coredns -plugins');
+    assert.ok(plugins.includes('cache'), 'cache plugin missing from coredns -plugins');
   });
 
   it('etcd reports the pinned version', () => {
