@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import dnsPacket from 'dns-packet';
 import { ControlPlane } from '../test/harness/control-plane.js';
 import { startCoreDNS, udpExchange } from '../test/harness/coredns.js';
@@ -26,6 +26,7 @@ const UPDATES = Number(values.updates);
 const RATE = Number(values.rate);
 const OBJECTS = Number(values.objects);
 const NS = 'bench';
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const GROUP = { group: 'externaldns.k8s.io', version: 'v1alpha1', plural: 'dnsendpoints' };
 
 function body(i: number, ip: string) {
@@ -64,7 +65,8 @@ async function main(): Promise<void> {
       pending.push(
         (async () => {
           const t0 = process.hrtime.bigint();
-          await api.replaceNamespacedCustomObject({ ...GROUP, namespace: NS, name: `obj${i}`, body: body(i, ip) });
+          // A merge patch, as `kubectl patch --type merge` sends: crdns writes status too, so a PUT would race it.
+          await api.patchNamespacedCustomObject({ ...GROUP, namespace: NS, name: `obj${i}`, body: { spec: body(i, ip).spec } }, MERGE_PATCH);
           const deadline = Date.now() + 10_000;
           while (Date.now() < deadline) {
             if (await answerIs(coredns.port, `host${i}.bench.test`, ip)) {
