@@ -23,7 +23,7 @@ so two clusters falling back to each other never loop.
 {{- $bind := "" }}{{ if $c.bind }}{{ $bind = printf "bind %s" (join " " $c.bind) }}{{ end }}
 {{- $metrics := printf "prometheus :%d" (int $c.ports.metrics) }}
 # Zones served to clients.
-{{ range $zones }}{{ . }}:{{ $c.ports.dns }} {{ end }}{
+{{ range $zones }}{{ . }}:{{ $c.ports.dns | int64 }} {{ end }}{
 {{- if $bind }}
     {{ $bind }}
 {{- end }}
@@ -31,10 +31,10 @@ so two clusters falling back to each other never loop.
 {{- if $c.queryLog }}
     log
 {{- end }}
-    health :{{ $c.ports.health }} {
+    health :{{ $c.ports.health | int64 }} {
         lameduck {{ $c.lameduck }}
     }
-    ready :{{ $c.ports.ready }}
+    ready :{{ $c.ports.ready | int64 }}
     {{ $metrics }}
 {{- if $c.reload.enabled }}
     reload {{ $c.reload.interval }} {{ $c.reload.jitter }}
@@ -44,8 +44,8 @@ so two clusters falling back to each other never loop.
 {{- end }}
 {{- with $c.cache }}{{ if .enabled }}
     cache {
-        success {{ .successCapacity }} {{ .successTtl }} {{ .minTtl }}
-        denial {{ .denialCapacity }} {{ .denialTtl }} {{ .minTtl }}
+        success {{ .successCapacity | int64 }} {{ .successTtl | int64 }} {{ .minTtl | int64 }}
+        denial {{ .denialCapacity | int64 }} {{ .denialTtl | int64 }} {{ .minTtl | int64 }}
 {{- if .prefetch }}
         prefetch {{ .prefetch }}
 {{- end }}
@@ -59,14 +59,14 @@ so two clusters falling back to each other never loop.
 {{- range .keys }}
         key file {{ include "crdns.dnssecDir" $ }}/{{ .basename }}
 {{- end }}
-        cache_capacity {{ .cacheCapacity }}
+        cache_capacity {{ .cacheCapacity | int64 }}
     }
 {{- end }}{{ end }}
 {{- with $c.extraPlugins }}
     {{- . | trim | nindent 4 }}
 {{- end }}
 {{- if $tiered }}
-    forward . 127.0.0.1:{{ $p.fallbackPorts.local }} 127.0.0.1:{{ $p.fallbackPorts.peers }} {
+    forward . 127.0.0.1:{{ $p.fallbackPorts.local | int64 }} 127.0.0.1:{{ $p.fallbackPorts.peers | int64 }} {
         policy sequential
         failover SERVFAIL
         max_fails 0
@@ -82,7 +82,7 @@ so two clusters falling back to each other never loop.
 {{- if $tiered }}
 
 # Fallback tier 1: this pod's crdns.
-{{ range $zones }}{{ . }}:{{ $p.fallbackPorts.local }} {{ end }}{
+{{ range $zones }}{{ . }}:{{ $p.fallbackPorts.local | int64 }} {{ end }}{
     bind 127.0.0.1
     errors
     {{ $metrics }}
@@ -90,7 +90,7 @@ so two clusters falling back to each other never loop.
 }
 
 # Fallback tier 2: peer clusters' listeners, over TLS, in order.
-{{ range $zones }}{{ . }}:{{ $p.fallbackPorts.peers }} {{ end }}{
+{{ range $zones }}{{ . }}:{{ $p.fallbackPorts.peers | int64 }} {{ end }}{
     bind 127.0.0.1
     errors
     {{ $metrics }}
@@ -104,7 +104,7 @@ so two clusters falling back to each other never loop.
 {{- if $p.serve }}
 
 # Peering listener: peer clusters fall back to this cluster's crdns.
-{{ range $zones }}grpc://{{ . }}:{{ $p.port }} {{ end }}{
+{{ range $zones }}grpc://{{ . }}:{{ $p.port | int64 }} {{ end }}{
 {{- if $bind }}
     {{ $bind }}
 {{- end }}

@@ -1,0 +1,177 @@
+/**
+ * Corefiles rendered by the chart, loaded by the real CoreDNS in front of a
+ * real crdns (manifest folder source here; the Kubernetes source is in
+ * chart-apiserver.test.ts). Paths the pod mounts (/etc/coredns/dnssec,
+ * /etc/crdns/peering-tls) are replaced by temp dirs, and listeners are moved
+ * to loopback; everything else is the Corefile as rendered.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { dig, freePort } from '../../harness/coredns.js';
+import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
+import { dnsEndpointManifest, type EndpointSpec } from '../../harness/dnsendpoint-manifests.js';
+import { requireTool } from '../../harness/peers.js';
+import { CI_VALUES, cleanupHelmHome, corefileOf, loopbackOnly, makePeeringTls, render, run, runCoredns, type CorednsRun } from './support.js';
+
+interface Cluster {
+  dnsPort: number;
+  corefile: string;
+  crdns: CrdnsProcess;
+  coredns: CorednsRun;
+}
+
+describe('helm chart: rendered Corefile in the real CoreDNS', function () {
+  this.timeout(180_000);
+  const stops: Array<() => Promise<void>> = [];
+
+  afterEach(async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  });
+
+  after(cleanupHelmHome);
+
+  async function tempDir(prefix: string): Promise<string> {
+    const dir = await mkdtemp(path.join(tmpdir(), prefix));
+    stops.push(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  /**
+   * One "cluster": crdns serving `records` from a folder on the chart's socket
+   * path, and CoreDNS on the Corefile rendered from `args` (+ fresh ports).
+   */
+  async function startCluster(args: string[], records: EndpointSpec[], mounts: Record<string, string> = {}): Promise<Cluster> {
+    const socketDir = await tempDir('crdns-helm-sock-');
+    const manifests = await tempDir('crdns-helm-manifests-');
+    await writeFile(path.join(manifests, 'records.yaml'), dnsEndpointManifest({ name: 'records', namespace: 'default', endpoints: records }));
+    const dnsPort = await freePort();
+    const ports = ['--set', `coredns.ports.dns=${dnsPort}`];
+    for (const p of ['health', 'ready', 'metrics']) ports.push('--set', `coredns.ports.${p}=${await freePort()}`);
+    const m = await render([...args, ...ports, '--set', `crdns.socketDir=${socketDir}`, '--set', 'coredns.bind={127.0.0.1}']);
+    let corefile = loopbackOnly(corefileOf(m));
+    for (const [from, to] of Object.entries(mounts)) {
+      assert.ok(corefile.includes(from), `rendered Corefile mentions ${from}`);
+      corefile = corefile.split(from).join(to);
+    }
+    const crdns = await startCrdns({ zones: ['example.org'], manifests, listen: [`unix://${socketDir}/crdns.sock`] });
+    stops.push(() => crdns.stop());
+    const coredns = await runCoredns(corefile, dnsPort);
+    stops.push(() => coredns.stop());
+    return { dnsPort, corefile, crdns, coredns };
+  }
+
+  const a = (name: string, ip: string, ttl = 60): EndpointSpec => ({ dnsName: name, recordType: 'A', targets: [ip], recordTTL: ttl });
+
+  it('default Corefile: answers from crdns, and serve_stale keeps answering after crdns dies', async () => {
+    const c = await startCluster(['-f', CI_VALUES('minimal')], [a('hello.example.org', '192.0.2.10', 1)]);
+    const first = await dig('hello.example.org', 'A', { port: c.dnsPort });
+    assert.equal(first.status, 'NOERROR', first.output);
+    assert.ok(first.flags.includes('aa'));
+    assert.deepEqual(first.answer.map((r) => r.rdata), ['192.0.2.10']);
+    assert.equal((await dig('nope.example.org', 'A', { port: c.dnsPort })).status, 'NXDOMAIN');
+
+    await c.crdns.kill();
+    // Past the cache's 5 s minimum TTL the entry is expired; crdns is gone, so
+    // only serve_stale can answer.
+    await new Promise((r) => setTimeout(r, 7_000));
+    const stale = await dig('hello.example.org', 'A', { port: c.dnsPort });
+    assert.equal(stale.status, 'NOERROR', `expected a stale answer:\n${stale.output}\n${c.coredns.logs()}`);
+    assert.deepEqual(stale.answer.map((r) => r.rdata), ['192.0.2.10']);
+    const uncached = await dig('other.example.org', 'A', { port: c.dnsPort });
+    assert.equal(uncached.status, 'SERVFAIL', 'nothing cached, crdns down: SERVFAIL');
+  });
+
+  it('DNSSEC from the chart values: CoreDNS signs crdns answers with the mounted key', async () => {
+    const keyDir = await tempDir('crdns-helm-keys-');
+    const gen = await run(requireTool('ldns-keygen'), ['-a', 'ECDSAP256SHA256', 'example.org'], { cwd: keyDir });
+    assert.equal(gen.code, 0, gen.stderr);
+    const basename = gen.stdout.trim();
+    const files = await readdir(keyDir);
+    assert.ok(files.includes(`${basename}.key`) && files.includes(`${basename}.private`), `ldns-keygen wrote ${files.join(', ')}`);
+    const c = await startCluster(
+      [
+        '-f', CI_VALUES('minimal'), '--set', 'coredns.dnssec.enabled=true', '--set', 'coredns.dnssec.secretName=keys',
+        '--set-string', `coredns.dnssec.keys[0].basename=${basename}`,
+        '--set', 'coredns.dnssec.keys[0].publicKey=k.key', '--set', 'coredns.dnssec.keys[0].privateKey=k.private',
+      ],
+      [a('hello.example.org', '192.0.2.10')],
+      { '/etc/coredns/dnssec': keyDir },
+    );
+    const dnskey = await dig('example.org', 'DNSKEY', { port: c.dnsPort, dnssec: true });
+    assert.equal(dnskey.status, 'NOERROR', dnskey.output);
+    assert.deepEqual(dnskey.answer.map((r) => r.type).sort(), ['DNSKEY', 'RRSIG']);
+    const signed = await dig('hello.example.org', 'A', { port: c.dnsPort, dnssec: true });
+    assert.deepEqual(signed.answer.map((r) => r.type).sort(), ['A', 'RRSIG'], signed.output);
+    assert.match(signed.answer.find((r) => r.type === 'RRSIG')?.rdata ?? '', /^A 13 /);
+  });
+
+  for (const tls of [true, false]) {
+    it(`peer fallback ${tls ? 'over mutual TLS (forward tiers)' : 'in plaintext (one grpc line)'}: cluster A answers from cluster B once its own crdns is gone`, async () => {
+      const certDir = await tempDir('crdns-helm-tls-');
+      await makePeeringTls(certDir, 'crdns-peer.test');
+      const tlsArgs = tls ? ['--set', 'peering.tls.enabled=true', '--set', 'peering.tls.secretName=peering-tls', '--set', 'peering.tls.serverName=crdns-peer.test'] : ['--set', 'peering.tls.enabled=false'];
+      const mounts: Record<string, string> = tls ? { '/etc/crdns/peering-tls': certDir } : {};
+
+      const peeringPort = await freePort();
+      const b = await startCluster(
+        ['-f', CI_VALUES('minimal'), '--set', 'peering.serve=true', '--set', `peering.port=${peeringPort}`, ...tlsArgs],
+        [a('both.example.org', '192.0.2.2'), a('only-b.example.org', '192.0.2.22')],
+        mounts,
+      );
+      assert.match(b.corefile, new RegExp(`^grpc://example\\.org:${peeringPort} \\{`, 'm'));
+      assert.equal(b.corefile.includes('client_auth require_and_verify'), tls);
+
+      const aArgs = ['-f', CI_VALUES('minimal'), '--set', `peering.fallbackTo={127.0.0.1:${peeringPort}}`, '--set', 'coredns.cache.enabled=false', ...tlsArgs];
+      if (tls) aArgs.push('--set', `peering.fallbackPorts.local=${await freePort()}`, '--set', `peering.fallbackPorts.peers=${await freePort()}`);
+      const clusterA = await startCluster(aArgs, [a('both.example.org', '192.0.2.1')], mounts);
+      assert.equal(/forward \. 127\.0\.0\.1:\d+ 127\.0\.0\.1:\d+/.test(clusterA.corefile), tls, clusterA.corefile);
+
+      // Local crdns up: its answer wins, NXDOMAIN included (an answer is never failed over).
+      assert.deepEqual((await dig('both.example.org', 'A', { port: clusterA.dnsPort })).answer.map((r) => r.rdata), ['192.0.2.1']);
+      assert.equal((await dig('only-b.example.org', 'A', { port: clusterA.dnsPort })).status, 'NXDOMAIN');
+
+      await clusterA.crdns.kill();
+      for (const tcp of [false, true]) {
+        const r = await dig('both.example.org', 'A', { port: clusterA.dnsPort, tcp });
+        assert.equal(r.status, 'NOERROR', `${tcp ? 'TCP' : 'UDP'} after local crdns died:\n${r.output}\n--- CoreDNS A ---\n${clusterA.coredns.logs()}\n--- CoreDNS B ---\n${b.coredns.logs()}`);
+        assert.deepEqual(r.answer.map((x) => x.rdata), ['192.0.2.2'], 'answered by cluster B');
+      }
+      assert.deepEqual((await dig('only-b.example.org', 'A', { port: clusterA.dnsPort })).answer.map((r) => r.rdata), ['192.0.2.22']);
+
+      // B down too: A has nobody left.
+      await b.crdns.kill();
+      assert.equal((await dig('both.example.org', 'A', { port: clusterA.dnsPort })).status, 'SERVFAIL');
+    });
+  }
+
+  it('the full-featured Corefile loads (all plugins, peering listener with mTLS, DNSSEC, extra blocks)', async () => {
+    const certDir = await tempDir('crdns-helm-tls-');
+    await makePeeringTls(certDir, 'crdns-peer.example.org');
+    const keyDir = await tempDir('crdns-helm-keys-');
+    const gen = await run(requireTool('ldns-keygen'), ['-a', 'ECDSAP256SHA256', 'example.org'], { cwd: keyDir });
+    assert.equal(gen.code, 0, gen.stderr);
+    // ci/full-values.yaml names its key Kexample.org.+013+45330; give the generated one that name.
+    const basename = gen.stdout.trim();
+    for (const ext of ['key', 'private']) {
+      const r = await run('/bin/cp', [path.join(keyDir, `${basename}.${ext}`), path.join(keyDir, `Kexample.org.+013+45330.${ext}`)]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const extra = ['--set', `peering.port=${await freePort()}`, '--set', `peering.fallbackPorts.local=${await freePort()}`, '--set', `peering.fallbackPorts.peers=${await freePort()}`];
+    // whoami.invalid:1053 in ci/full-values.yaml is fixed; use a free port instead.
+    const whoamiPort = await freePort();
+    const override = path.join(certDir, 'override-values.yaml');
+    await writeFile(override, `coredns:\n  extraServerBlocks: |\n    whoami.invalid:${whoamiPort} {\n        bind 127.0.0.1\n        whoami\n    }\n`);
+    const c = await startCluster(
+      ['-f', CI_VALUES('full'), '-f', override, ...extra],
+      [a('hello.example.org', '192.0.2.10')],
+      { '/etc/crdns/peering-tls': certDir, '/etc/coredns/dnssec': keyDir },
+    );
+    const r = await dig('hello.example.org', 'A', { port: c.dnsPort });
+    assert.equal(r.status, 'NOERROR', r.output);
+    assert.deepEqual(r.answer.map((x) => x.rdata), ['192.0.2.10']);
+    assert.ok(r.flags.includes('ra'), 'the extraPlugins header snippet ran');
+    assert.equal((await dig('whoami.invalid', 'A', { port: whoamiPort })).status, 'NOERROR');
+  });
+});

@@ -1,0 +1,288 @@
+/**
+ * The chart through the real helm: lint, template, schema. What the rendered
+ * objects look like is checked here; whether the API server accepts them and
+ * whether CoreDNS loads the Corefile is in the other files of this folder.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { CHART, CI_VALUES, KUBE_VERSION, cleanupHelmHome, corefileOf, find, helm, kinds, podSpec, render, type Manifest } from './support.js';
+
+const MINIMAL = ['-f', CI_VALUES('minimal')];
+const FULL = ['-f', CI_VALUES('full')];
+
+function rbacRules(): unknown {
+  return parseYaml(readFileSync(path.join(CHART(), 'files', 'rbac-rules.yaml'), 'utf8'));
+}
+
+describe('helm chart: lint and template', function () {
+  this.timeout(180_000);
+
+  after(cleanupHelmHome);
+
+  it('lints clean with every ci/ values file (--strict)', async () => {
+    for (const name of ['minimal', 'full', 'peering-plaintext']) {
+      const r = await helm(['lint', '--strict', CHART(), '--kube-version', KUBE_VERSION, '-f', CI_VALUES(name)]);
+      assert.equal(r.code, 0, `helm lint -f ci/${name}-values.yaml:\n${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
+  it('lints the bare defaults, but refuses to render them without zones, saying so', async () => {
+    // helm lint runs templates in lint mode, where `fail` is reported, not fatal.
+    const lint = await helm(['lint', '--strict', CHART(), '--kube-version', KUBE_VERSION]);
+    assert.equal(lint.code, 0, lint.stdout + lint.stderr);
+    assert.match(lint.stdout + lint.stderr, /zones: name at least one zone/);
+    const tpl = await helm(['template', 'x', CHART(), '--kube-version', KUBE_VERSION]);
+    assert.notEqual(tpl.code, 0);
+    assert.match(tpl.stderr, /zones: name at least one zone/);
+  });
+
+  it('rejects values the schema forbids', async () => {
+    const bad: Array<[string[], RegExp]> = [
+      [['--set', 'peering.fallbackTo={peer.example.org:8443}'], /at '\/peering\/fallbackTo\/0': 'peer\.example\.org:8443' does not match pattern/],
+      [['--set', 'crdns.logLevel=verbose'], /at '\/crdns\/logLevel'/],
+      [['--set', 'coredns.ports.dns=70000'], /at '\/coredns\/ports\/dns': maximum/],
+      [['--set', 'coredns.cache.serveStale.mode=sometimes'], /at '\/coredns\/cache\/serveStale\/mode'/],
+      [['--set', 'zones={bad..name}'], /at '\/zones\/0': 'bad\.\.name' does not match pattern/],
+      [['--set', 'sevice.type=LoadBalancer'], /additional properties 'sevice' not allowed/],
+    ];
+    for (const [args, why] of bad) {
+      const r = await helm(['template', 'x', CHART(), '--kube-version', KUBE_VERSION, ...MINIMAL, ...args]);
+      assert.notEqual(r.code, 0, `${args.join(' ')} should be rejected`);
+      assert.match(r.stderr, why, `${args.join(' ')}: ${r.stderr}`);
+    }
+  });
+
+  it('refuses TLS peering without a Secret and DNSSEC without keys', async () => {
+    const tls = await helm(['template', 'x', CHART(), '--kube-version', KUBE_VERSION, ...MINIMAL, '--set', 'peering.serve=true']);
+    assert.notEqual(tls.code, 0);
+    assert.match(tls.stderr, /peering\.tls\.secretName/);
+    const dnssec = await helm(['template', 'x', CHART(), '--kube-version', KUBE_VERSION, ...MINIMAL, '--set', 'coredns.dnssec.enabled=true']);
+    assert.notEqual(dnssec.code, 0);
+    assert.match(dnssec.stderr, /coredns\.dnssec/);
+  });
+
+  describe('minimal values (zones only)', () => {
+    let m: Manifest[];
+    before(async () => {
+      m = await render(MINIMAL);
+    });
+
+    it('renders exactly the default set of objects', () => {
+      assert.deepEqual(kinds(m), [
+        'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'Deployment',
+        'PodDisruptionBudget', 'Service', 'Service', 'ServiceAccount',
+      ]);
+    });
+
+    it('runs crdns as a native sidecar with a startup probe, CoreDNS 1.14.7 as the main container', () => {
+      const spec = podSpec(find(m, 'Deployment'));
+      assert.equal(spec.initContainers?.length, 1);
+      const crdns = spec.initContainers?.[0];
+      assert.equal(crdns?.name, 'crdns');
+      assert.equal(crdns?.restartPolicy, 'Always');
+      assert.deepEqual(crdns?.startupProbe && (crdns.startupProbe as { httpGet: unknown }).httpGet, { path: '/readyz', port: 'http' });
+      assert.deepEqual((crdns?.readinessProbe as { httpGet: unknown }).httpGet, { path: '/readyz', port: 'http' });
+      assert.deepEqual((crdns?.livenessProbe as { httpGet: unknown }).httpGet, { path: '/healthz', port: 'http' });
+      assert.equal(crdns?.image, 'crdns:0.1.0');
+      assert.deepEqual(crdns?.args, [
+        '--zone=example.org', '--listen=unix:///var/run/crdns/crdns.sock', '--http=:9253', '--default-ttl=300',
+        '--soa-refresh=3600', '--soa-retry=600', '--soa-expire=604800', '--soa-minimum=60', '--soa-ttl=3600', '--log-level=info',
+      ]);
+      assert.equal(spec.containers.length, 1);
+      const coredns = spec.containers[0];
+      assert.equal(coredns?.image, 'coredns/coredns:1.14.7');
+      assert.deepEqual(coredns?.args, ['-conf', '/etc/coredns/Corefile']);
+      assert.deepEqual((coredns?.readinessProbe as { httpGet: unknown }).httpGet, { path: '/ready', port: 'ready' });
+      assert.deepEqual((coredns?.livenessProbe as { httpGet: unknown }).httpGet, { path: '/health', port: 'health' });
+      const ports = Object.fromEntries((coredns?.ports ?? []).map((p) => [p.name, `${p.containerPort}/${p.protocol}`]));
+      assert.deepEqual(ports, { dns: '1053/UDP', 'dns-tcp': '1053/TCP', metrics: '9153/TCP', health: '8080/TCP', ready: '8181/TCP' });
+    });
+
+    it('shares the socket through a memory emptyDir and gives the API token to crdns only', () => {
+      const spec = podSpec(find(m, 'Deployment'));
+      const socket = spec.volumes?.find((v) => v.name === 'socket');
+      assert.deepEqual(socket?.['emptyDir'], { medium: 'Memory', sizeLimit: '1Mi' });
+      const crdns = spec.initContainers?.[0];
+      const coredns = spec.containers[0];
+      assert.ok(crdns?.volumeMounts?.some((v) => v.name === 'socket' && v.mountPath === '/var/run/crdns'));
+      assert.ok(coredns?.volumeMounts?.some((v) => v.name === 'socket' && v.mountPath === '/var/run/crdns'));
+      assert.equal(spec.automountServiceAccountToken, false);
+      assert.ok(crdns?.volumeMounts?.some((v) => v.name === 'kube-api-access' && v.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount'));
+      assert.ok(!coredns?.volumeMounts?.some((v) => v.name === 'kube-api-access'), 'CoreDNS must not get the API token');
+    });
+
+    it('locks both containers down: non-root, read-only root, no capabilities, RuntimeDefault seccomp', () => {
+      const spec = podSpec(find(m, 'Deployment'));
+      assert.equal(spec.securityContext?.['runAsNonRoot'], true);
+      assert.equal(spec.securityContext?.['runAsUser'], 65532);
+      assert.deepEqual(spec.securityContext?.['seccompProfile'], { type: 'RuntimeDefault' });
+      for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+        assert.equal(c.securityContext?.['readOnlyRootFilesystem'], true, c.name);
+        assert.equal(c.securityContext?.['allowPrivilegeEscalation'], false, c.name);
+        assert.deepEqual(c.securityContext?.['capabilities'], { drop: ['ALL'] }, c.name);
+        assert.ok(c.resources, `${c.name} has resources`);
+      }
+    });
+
+    it('two replicas, spread over nodes and zones, a PDB, and a Service 53/UDP+TCP to the CoreDNS port', () => {
+      const d = find(m, 'Deployment') as unknown as { spec: { replicas: number } };
+      assert.equal(d.spec.replicas, 2);
+      const spread = podSpec(find(m, 'Deployment')).topologySpreadConstraints as Array<{ topologyKey: string }>;
+      assert.deepEqual(spread.map((s) => s.topologyKey), ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
+      assert.deepEqual((find(m, 'PodDisruptionBudget') as unknown as { spec: { maxUnavailable: number } }).spec.maxUnavailable, 1);
+      const svc = find(m, 'Service', 'crdns') as unknown as { spec: { type: string; ports: unknown[] } };
+      assert.equal(svc.spec.type, 'ClusterIP');
+      assert.deepEqual(svc.spec.ports, [
+        { name: 'dns', port: 53, targetPort: 'dns', protocol: 'UDP' },
+        { name: 'dns-tcp', port: 53, targetPort: 'dns-tcp', protocol: 'TCP' },
+      ]);
+    });
+
+    it('binds exactly files/rbac-rules.yaml cluster-wide to the ServiceAccount', () => {
+      const role = find(m, 'ClusterRole') as unknown as { rules: unknown };
+      assert.deepEqual(role.rules, rbacRules());
+      const binding = find(m, 'ClusterRoleBinding') as unknown as { subjects: unknown };
+      assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'crdns', namespace: 'crdns-system' }]);
+    });
+
+    it('installs the CRD from files/ and keeps it on uninstall', () => {
+      const crd = find(m, 'CustomResourceDefinition');
+      assert.equal(crd.metadata.name, 'dnsendpoints.externaldns.k8s.io');
+      assert.equal(crd.metadata.annotations?.['helm.sh/resource-policy'], 'keep');
+      const fromFile = parseYaml(readFileSync(path.join(CHART(), 'files', 'crd-dnsendpoints.yaml'), 'utf8')) as { spec: unknown };
+      assert.deepEqual((crd as unknown as { spec: unknown }).spec, fromFile.spec);
+    });
+
+    it('renders a Corefile with the zone, cache + serve_stale, reload and grpc to the socket', () => {
+      const corefile = corefileOf(m);
+      assert.match(corefile, /^example\.org:1053 \{$/m);
+      assert.match(corefile, /^\s+reload 30s 15s$/m);
+      assert.match(corefile, /^\s+serve_stale 1h verify 1s$/m);
+      assert.match(corefile, /^\s+grpc \. unix:\/\/\/var\/run\/crdns\/crdns\.sock$/m);
+      assert.doesNotMatch(corefile, /forward|tls|dnssec/);
+    });
+
+    it('rolls the pods when the Corefile changes, and only then', async () => {
+      const checksum = async (args: string[]) =>
+        ((find(await render([...MINIMAL, ...args]), 'Deployment') as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata
+          .annotations['checksum/corefile']);
+      const base = await checksum([]);
+      assert.match(base ?? '', /^[0-9a-f]{64}$/);
+      assert.equal(await checksum(['--set', 'replicaCount=5']), base);
+      assert.notEqual(await checksum(['--set', 'coredns.cache.denialTtl=60']), base);
+    });
+  });
+
+  describe('full-featured values (ci/full-values.yaml)', () => {
+    let m: Manifest[];
+    before(async () => {
+      m = await render(FULL);
+    });
+
+    it('renders every optional object', () => {
+      assert.deepEqual(kinds(m), [
+        'ConfigMap', 'ConfigMap', 'CustomResourceDefinition', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'PrometheusRule',
+        'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'Service', 'Service', 'ServiceAccount', 'ServiceMonitor',
+      ]);
+    });
+
+    it('watches only the listed namespaces: one Role per namespace, nothing cluster-wide', () => {
+      const roles = m.filter((x) => x.kind === 'Role');
+      assert.deepEqual(roles.map((r) => r.metadata.namespace).sort(), ['team-a', 'team-b']);
+      for (const r of roles) assert.deepEqual((r as unknown as { rules: unknown }).rules, rbacRules());
+      assert.ok(!m.some((x) => x.kind === 'ClusterRole' || x.kind === 'ClusterRoleBinding'));
+    });
+
+    it('passes every crdns setting as a flag', () => {
+      const args = podSpec(find(m, 'Deployment')).initContainers?.[0]?.args ?? [];
+      for (const flag of [
+        '--zone=example.org', '--zone=example.net', '--zone=2.0.192.in-addr.arpa', '--namespace=team-a', '--namespace=team-b',
+        '--label-selector=dns.example.org/publish=true', '--default-ttl=120', '--ns=ns1.example.org', '--ns=ns2.example.org',
+        '--soa-mname=ns1.example.org', '--soa-rname=hostmaster.example.org', '--soa-refresh=1800', '--soa-retry=300',
+        '--soa-expire=1209600', '--soa-minimum=30', '--soa-ttl=1800', '--log-level=debug',
+      ]) {
+        assert.ok(args.includes(flag), `missing ${flag} in ${args.join(' ')}`);
+      }
+    });
+
+    it('exposes DNS through a LoadBalancer with its settings, and peering through its own Service', () => {
+      const svc = find(m, 'Service', 'crdns') as unknown as { metadata: Manifest['metadata']; spec: Record<string, unknown> };
+      assert.equal(svc.spec['type'], 'LoadBalancer');
+      assert.equal(svc.spec['loadBalancerIP'], '10.0.0.53');
+      assert.equal(svc.spec['externalTrafficPolicy'], 'Local');
+      assert.equal(svc.metadata.annotations?.['metallb.universe.tf/address-pool'], 'dns');
+      const peering = find(m, 'Service', 'crdns-peering') as unknown as { spec: { ports: unknown[] } };
+      assert.deepEqual(peering.spec.ports, [{ name: 'grpc', port: 8443, targetPort: 'peering', protocol: 'TCP', appProtocol: 'grpc' }]);
+    });
+
+    it('renders the tiered TLS fallback, the mTLS peering listener, DNSSEC and the extra snippets', () => {
+      const corefile = corefileOf(m);
+      assert.match(corefile, /^example\.org:1053 example\.net:1053 2\.0\.192\.in-addr\.arpa:1053 \{$/m);
+      assert.match(corefile, /forward \. 127\.0\.0\.1:1054 127\.0\.0\.1:1055 \{\n\s+policy sequential\n\s+failover SERVFAIL\n\s+max_fails 0\n/);
+      assert.match(corefile, /:1054 \{\n\s+bind 127\.0\.0\.1\n[\s\S]*?grpc \. unix:\/\/\/var\/run\/crdns\/crdns\.sock\n\}/);
+      assert.match(corefile, /grpc \. 10\.20\.0\.10:8443 \[fd00::10\]:8443 \{\n\s+tls \/etc\/crdns\/peering-tls\/tls\.crt \/etc\/crdns\/peering-tls\/tls\.key \/etc\/crdns\/peering-tls\/ca\.crt\n\s+tls_servername crdns-peer\.example\.org\n\s+policy sequential/);
+      assert.match(corefile, /^grpc:\/\/example\.org:8443 grpc:\/\/example\.net:8443 grpc:\/\/2\.0\.192\.in-addr\.arpa:8443 \{$/m);
+      assert.match(corefile, /client_auth require_and_verify/);
+      assert.match(corefile, /key file \/etc\/coredns\/dnssec\/Kexample\.org\.\+013\+45330/);
+      assert.match(corefile, /^ {4}any\n {4}header \{\n {6}response set ra\n {4}\}$/m);
+      assert.match(corefile, /^whoami\.invalid:1053 \{$/m);
+      assert.match(corefile, /^\s+prefetch 10 1m 10%$/m);
+      assert.match(corefile, /^\s+serve_stale 1h immediate$/m);
+      assert.match(corefile, /^\s+log$/m);
+      assert.match(corefile, /^\s+loadbalance$/m);
+    });
+
+    it('mounts the DNSSEC keys under their dnssec-keygen names and the peering certificate', () => {
+      const spec = podSpec(find(m, 'Deployment'));
+      const keys = spec.volumes?.find((v) => v.name === 'dnssec-keys') as { secret: { secretName: string; items: unknown[] } } | undefined;
+      assert.equal(keys?.secret.secretName, 'dnssec-keys');
+      assert.deepEqual(keys?.secret.items, [
+        { key: 'example.org.key', path: 'Kexample.org.+013+45330.key' },
+        { key: 'example.org.private', path: 'Kexample.org.+013+45330.private' },
+      ]);
+      const tls = spec.volumes?.find((v) => v.name === 'peering-tls') as { secret: { secretName: string } } | undefined;
+      assert.equal(tls?.secret.secretName, 'peering-tls');
+      const mounts = spec.containers[0]?.volumeMounts?.map((v) => v.mountPath);
+      assert.ok(mounts?.includes('/etc/coredns/dnssec') && mounts.includes('/etc/crdns/peering-tls'));
+    });
+
+    it('alerts on crdns not ready, invalid endpoints, snapshot age and SERVFAIL ratio', () => {
+      const rule = find(m, 'PrometheusRule') as unknown as { spec: { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> } };
+      const rules = rule.spec.groups[0]?.rules ?? [];
+      assert.deepEqual(rules.map((r) => r.alert), ['CrdnsNotReady', 'CrdnsDown', 'CrdnsInvalidEndpoints', 'CrdnsSnapshotOld', 'CrdnsHighServfailRatio']);
+      const sel = 'namespace="crdns-system",job="crdns-metrics"';
+      assert.equal(rules[0]?.expr, `max by (namespace, pod) (crdns_ready{${sel}}) == 0`);
+      assert.match(rules[4]?.expr ?? '', new RegExp(`coredns_dns_responses_total\\{${sel.replace(/[.]/g, '\\.')},rcode="SERVFAIL"\\}`));
+    });
+
+    it('ships the Grafana dashboard as valid JSON', () => {
+      const cm = find(m, 'ConfigMap', 'crdns-dashboard') as unknown as { data: Record<string, string>; metadata: Manifest['metadata'] };
+      const dash = JSON.parse(cm.data['crdns.json'] ?? '') as { panels: unknown[]; uid: string };
+      assert.equal(dash.uid, 'crdns');
+      assert.ok(dash.panels.length >= 10);
+      assert.equal(cm.metadata.labels?.['grafana_dashboard'], '1');
+    });
+
+    it('limits ingress to the DNS, metrics and peering ports and egress to the API server and the peers', () => {
+      const np = find(m, 'NetworkPolicy') as unknown as { spec: { policyTypes: string[]; ingress: unknown[]; egress: Array<{ to?: unknown[]; ports: unknown[] }> } };
+      assert.deepEqual(np.spec.policyTypes, ['Ingress', 'Egress']);
+      assert.equal(np.spec.ingress.length, 3);
+      assert.deepEqual(np.spec.egress.map((e) => e.to), [
+        [{ ipBlock: { cidr: '10.0.0.1/32' } }],
+        [{ ipBlock: { cidr: '10.20.0.10/32' } }],
+        [{ ipBlock: { cidr: 'fd00::10/128' } }],
+      ]);
+      assert.deepEqual(np.spec.egress[1]?.ports, [{ port: 8443, protocol: 'TCP' }]);
+    });
+  });
+
+  it('plaintext peering: one grpc line, local socket first, no forward tiers', async () => {
+    const corefile = corefileOf(await render(['-f', CI_VALUES('peering-plaintext')]));
+    assert.match(corefile, /grpc \. unix:\/\/\/var\/run\/crdns\/crdns\.sock 10\.20\.0\.10:8443 \{\n\s+policy sequential\n\s+\}/);
+    assert.doesNotMatch(corefile, /forward|tls/);
+    assert.match(corefile, /^grpc:\/\/example\.org:8443 \{$/m);
+  });
+});
