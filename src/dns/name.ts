@@ -83,11 +83,24 @@ export function isInZone(name: string, zone: string): boolean {
   return name === zone || (name.length > zone.length && name.endsWith(zone) && name.charCodeAt(name.length - zone.length - 1) === 46);
 }
 
-/** The name with its leftmost label removed; undefined for the root. */
+/**
+ * The name with its leftmost label removed; undefined for the root. The query
+ * parser writes a "." or "\" inside a label as "\." or "\\", so a label
+ * ends at the first dot that is not escaped: the one label "x.wild" must not
+ * become two and match data it is not below.
+ */
 export function parentName(name: string): string | undefined {
   if (name === '') return undefined;
-  const dot = name.indexOf('.');
-  return dot < 0 ? '' : name.slice(dot + 1);
+  if (name.indexOf('\\') < 0) {
+    const dot = name.indexOf('.');
+    return dot < 0 ? '' : name.slice(dot + 1);
+  }
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 92) i++;
+    else if (c === 46) return name.slice(i + 1);
+  }
+  return '';
 }
 
 /** The most specific zone holding `name`, or undefined when none does. `zones` canonical. */

@@ -4,10 +4,11 @@
  * answers of RFC 2308, CNAME rcodes of RFC 6604 and minimal ANY of RFC 8482.
  * Everything is a map lookup per label; nothing scans records.
  */
-import { isInZone } from './name.js';
+import { isInZone, parentName } from './name.js';
 import { TYPE_CODES } from './records.js';
 import type { RRset } from './rrset.js';
-import type { Snapshot, Zone, ZoneNode } from './zone.js';
+import { encodeName } from './wire-name.js';
+import { findZone, type Snapshot, type Zone, type ZoneNode } from './zone.js';
 
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6 } as const;
 export const QTYPE_ANY = 255;
@@ -55,60 +56,14 @@ export function resolve(snapshot: Snapshot, qname: string, qtype: number, qnameW
  * the parent's side of the cut (RFC 4035 §3.1.4.1).
  */
 function zoneFor(snapshot: Snapshot, name: string, qtype: number): Zone | undefined {
-  const zone = servedZone(snapshot, name);
+  const zone = findZone(snapshot, name);
   if (qtype !== QTYPE_DS || !zone || zone.apex !== name || name === '') return zone;
-  return servedZone(snapshot, parentOf(name) as string) ?? zone;
+  return findZone(snapshot, parentName(name) as string) ?? zone;
 }
 
-/** The most specific served zone holding `name`, walking labels with parentOf. */
-function servedZone(snapshot: Snapshot, name: string): Zone | undefined {
-  for (let n: string | undefined = name; n !== undefined; n = parentOf(n)) {
-    const z = snapshot.zones.get(n);
-    if (z) return z;
-  }
-  return undefined;
-}
-
-/**
- * The name without its leftmost label. The query parser writes a "." or "\"
- * inside a label as "\." or "\\", so the label ends at the first dot that is
- * not escaped; splitting at any dot would turn the one label "x.wild" into
- * two and let it match data it is not below.
- */
-function parentOf(name: string): string | undefined {
-  if (name === '') return undefined;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c === 92) i++;
-    else if (c === 46) return name.slice(i + 1);
-  }
-  return '';
-}
-
-/** Wire form of a name that may hold escaped labels (see parentOf). */
-function nameWire(name: string): Buffer {
-  const out: number[] = [];
-  let label: number[] = [];
-  const flush = () => {
-    out.push(label.length, ...label);
-    label = [];
-  };
-  if (name !== '') {
-    for (let i = 0; i < name.length; i++) {
-      const c = name.charCodeAt(i);
-      if (c === 92 && i + 1 < name.length) label.push(name.charCodeAt(++i) & 0xff);
-      else if (c === 46) flush();
-      else label.push(c & 0xff);
-    }
-    flush();
-  }
-  out.push(0);
-  return Buffer.from(out);
-}
-
-/** A one-record CNAME RRset built here rather than through dns-packet, whose encoder would split an escaped label. */
+/** A one-record CNAME RRset built here rather than through dns-packet, whose encoder would split an escaped label (see parentName). */
 function cnameSet(owner: string, ttl: number, target: string, targetWire: Buffer): RRset<'CNAME'> {
-  const ownerWire = nameWire(owner);
+  const ownerWire = encodeName(owner);
   const head = Buffer.alloc(10);
   head.writeUInt16BE(T.CNAME, 0);
   head.writeUInt16BE(1, 2);
@@ -143,11 +98,11 @@ function lookup(snap: Snapshot, zone: Zone, name: string, qtype: number, res: Re
     return;
   }
   // Closest encloser: the apex node always exists, so this ends inside the zone.
-  let ce = parentOf(name) as string;
-  while (!zone.nodes.has(ce)) ce = parentOf(ce) as string;
+  let ce = parentName(name) as string;
+  while (!zone.nodes.has(ce)) ce = parentName(ce) as string;
   const wild = zone.nodes.get(ce === '' ? '*' : `*.${ce}`);
   if (wild) {
-    answerFrom(snap, zone, wild, qtype, res, chain, ownerWire ?? nameWire(name));
+    answerFrom(snap, zone, wild, qtype, res, chain, ownerWire ?? encodeName(name));
     return;
   }
   res.rcode = RCODE.NXDOMAIN;
@@ -160,7 +115,7 @@ function lookup(snap: Snapshot, zone: Zone, name: string, qtype: number, res: Re
  */
 function walkDown(snap: Snapshot, zone: Zone, name: string, qtype: number, res: Resolution, chain: string[]): boolean {
   const ancestors: string[] = [];
-  for (let n: string | undefined = name; n !== undefined && n !== zone.apex; n = parentOf(n)) ancestors.push(n);
+  for (let n: string | undefined = name; n !== undefined && n !== zone.apex; n = parentName(n)) ancestors.push(n);
   for (let i = ancestors.length - 1; i >= 0; i--) {
     const a = ancestors[i] as string;
     const node = zone.nodes.get(a);
@@ -191,7 +146,7 @@ function substitute(snap: Snapshot, dname: RRset, owner: string, name: string, q
   const target = (dname as RRset<'DNAME'>).records[0]?.data ?? '';
   const prefix = name.slice(0, name.length - owner.length - (owner === '' ? 0 : 1));
   const synthesized = target === '' ? prefix : `${prefix}.${target}`;
-  const synthesizedWire = nameWire(synthesized);
+  const synthesizedWire = encodeName(synthesized);
   if (synthesizedWire.length > 255) {
     res.rcode = RCODE.YXDOMAIN; // RFC 6672 §2.2
     return;
@@ -265,11 +220,11 @@ function addAddresses(zone: Zone, targets: readonly string[], res: Resolution, g
     let owner: Buffer | undefined;
     if (!node) {
       if (t === zone.apex || !isInZone(t, zone.apex)) continue;
-      let ce = parentOf(t) as string;
-      while (!zone.nodes.has(ce)) ce = parentOf(ce) as string;
+      let ce = parentName(t) as string;
+      while (!zone.nodes.has(ce)) ce = parentName(ce) as string;
       node = zone.nodes.get(ce === '' ? '*' : `*.${ce}`);
       if (!node) continue;
-      owner = nameWire(t);
+      owner = encodeName(t);
     }
     if (!glue && zone.hasCuts && atOrBelowCut(zone, t)) continue;
     for (const code of [T.A, T.AAAA]) {
@@ -286,7 +241,7 @@ function addAddresses(zone: Zone, targets: readonly string[], res: Resolution, g
 }
 
 function atOrBelowCut(zone: Zone, name: string): boolean {
-  for (let n: string | undefined = name; n !== undefined && n !== zone.apex; n = parentOf(n)) {
+  for (let n: string | undefined = name; n !== undefined && n !== zone.apex; n = parentName(n)) {
     if (zone.nodes.get(n)?.cut) return true;
   }
   return false;

@@ -1,20 +1,26 @@
-/** Canonical names to and from uncompressed wire form. */
+/** Canonical names to uncompressed wire form. */
 
-/** Encodes a canonical name (labels of letters, digits, "-", "_", "*") as wire labels. */
+/**
+ * Encodes a canonical name as wire labels. A "\" escapes the next character
+ * (the query parser's form for a "." or "\" inside a label), so names taken
+ * from a question encode back to the same labels.
+ */
 export function encodeName(name: string): Buffer {
   if (name === '') return Buffer.from([0]);
   const buf = Buffer.allocUnsafe(name.length + 2);
   let out = 0;
-  let start = 0;
-  for (let i = 0; i <= name.length; i++) {
-    if (i === name.length || name.charCodeAt(i) === 46) {
-      const len = i - start;
-      buf[out++] = len;
-      buf.write(name.slice(start, i), out, 'latin1');
-      out += len;
-      start = i + 1;
+  let lenAt = out++;
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c === 46) {
+      buf[lenAt] = out - lenAt - 1;
+      lenAt = out++;
+      continue;
     }
+    if (c === 92 && i + 1 < name.length) c = name.charCodeAt(++i);
+    buf[out++] = c & 0xff;
   }
+  buf[lenAt] = out - lenAt - 1;
   buf[out++] = 0;
   return buf.subarray(0, out);
 }
