@@ -63,6 +63,8 @@ async function main(): Promise<void> {
       const i = u % OBJECTS;
       const ip = `10.${1 + Math.floor(u / 65536)}.${Math.floor(u / 256) % 256}.${u % 256}`;
       pending.push(
+        // A failed write counts as a failure; it must not reject while the loop still schedules,
+        // or the unhandled rejection ends the process before `finally` stops the peers.
         (async () => {
           const t0 = process.hrtime.bigint();
           // A merge patch, as `kubectl patch --type merge` sends: crdns writes status too, so a PUT would race it.
@@ -75,7 +77,10 @@ async function main(): Promise<void> {
             }
           }
           failures++;
-        })(),
+        })().catch((err: unknown) => {
+          failures++;
+          console.error(`update ${u} failed: ${String(err)}`);
+        }),
       );
     }
     await Promise.all(pending);

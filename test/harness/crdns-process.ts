@@ -4,7 +4,7 @@
  * need to kill crdns mid-flight use `kill()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,8 @@ export interface CrdnsProcess {
 }
 
 export async function startCrdns(opts: CrdnsOptions): Promise<CrdnsProcess> {
-  const listen = opts.listen ?? [`unix://${path.join(await mkdtemp(path.join(tmpdir(), 'crdns-sock-')), 'crdns.sock')}`];
+  const sockDir = opts.listen ? undefined : await mkdtemp(path.join(tmpdir(), 'crdns-sock-'));
+  const listen = opts.listen ?? [`unix://${path.join(sockDir as string, 'crdns.sock')}`];
   const args = [CRDNS_MAIN, 'serve', ...opts.zones.flatMap((z) => ['--zone', z]), ...listen.flatMap((l) => ['--listen', l])];
   if (opts.manifests) args.push('--manifests', opts.manifests);
   if (opts.http) args.push('--http', opts.http);
@@ -50,7 +51,7 @@ export async function startCrdns(opts: CrdnsOptions): Promise<CrdnsProcess> {
   let log = '';
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve())).then(() => (sockDir ? rm(sockDir, { recursive: true, force: true }) : undefined));
 
   const deadline = Date.now() + (opts.timeoutMs ?? 30000);
   let addresses: string[] | undefined;
