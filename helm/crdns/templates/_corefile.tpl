@@ -50,7 +50,10 @@ so two clusters falling back to each other never loop.
         prefetch {{ .prefetch }}
 {{- end }}
 {{- if .serveStale.enabled }}
-        serve_stale {{ .serveStale.duration }} {{ .serveStale.mode }}{{ if eq .serveStale.mode "verify" }} {{ .serveStale.verifyTimeout }}{{ end }}
+{{- $st := .serveStale }}
+        serve_stale {{ $st.duration }} {{ $st.mode }}
+        {{- if eq $st.mode "verify" }} {{ $st.verifyTimeout }}{{ end }}
+        {{- if $st.responseTtl }} {{ $st.responseTtl }}{{ if $st.failureRecheck }} {{ $st.failureRecheck }}{{ end }}{{ end }}
 {{- end }}
     }
 {{- end }}{{ end }}

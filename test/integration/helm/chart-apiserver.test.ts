@@ -161,7 +161,7 @@ describe('helm chart: against a real kube-apiserver', function () {
     assert.notEqual(after.spec.template.metadata.annotations['checksum/corefile'], dep.spec.template.metadata.annotations['checksum/corefile']);
     assert.equal(after.metadata.generation, dep.metadata.generation + 1, 'a Corefile change rolls the Deployment');
     const cm = await plane.getJson<{ data: { Corefile: string } }>(['configmap', '-n', 'crdns-full', 'crdns-corefile']);
-    assert.match(cm.data.Corefile, /denial 9984 60 5/);
+    assert.match(cm.data.Corefile, /denial 9984 60 1/);
 
     const uninstall = await helmAdmin(['uninstall', 'crdns', '-n', 'crdns-full']);
     assert.equal(uninstall.code, 0, `helm uninstall:\n${uninstall.stderr}`);

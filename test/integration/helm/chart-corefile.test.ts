@@ -73,12 +73,13 @@ describe('helm chart: rendered Corefile in the real CoreDNS', function () {
     assert.equal((await dig('nope.example.org', 'A', { port: c.dnsPort })).status, 'NXDOMAIN');
 
     await c.crdns.kill();
-    // Past the cache's 5 s minimum TTL the entry is expired; crdns is gone, so
-    // only serve_stale can answer.
-    await new Promise((r) => setTimeout(r, 7_000));
+    // Past the record's 1 s TTL (the chart's cache floor is 1 s) the entry is
+    // expired; crdns is gone, so only serve_stale can answer.
+    await new Promise((r) => setTimeout(r, 3_000));
     const stale = await dig('hello.example.org', 'A', { port: c.dnsPort });
     assert.equal(stale.status, 'NOERROR', `expected a stale answer:\n${stale.output}\n${c.coredns.logs()}`);
     assert.deepEqual(stale.answer.map((r) => r.rdata), ['192.0.2.10']);
+    assert.equal(stale.answer[0]?.ttl, 30, 'a stale answer carries responseTtl');
     const uncached = await dig('other.example.org', 'A', { port: c.dnsPort });
     assert.equal(uncached.status, 'SERVFAIL', 'nothing cached, crdns down: SERVFAIL');
   });
