@@ -19,6 +19,10 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'label-selector', kind: 'string', arg: 'SELECTOR', help: 'watch only DNSEndpoints matching this label selector' },
   { name: 'watch-idle-timeout', kind: 'int', arg: 'SECONDS', default: '600', help: 'restart a Kubernetes watch that has been silent this long' },
   { name: 'listen', kind: 'list', arg: 'ADDR', default: '127.0.0.1:8053', help: 'gRPC address, host:port or unix:///path (repeatable)' },
+  { name: 'tls-listen', kind: 'list', arg: 'ADDR', help: 'host:port served with mutual TLS, for CoreDNS in peer clusters (repeatable)' },
+  { name: 'tls-cert', kind: 'string', arg: 'FILE', help: 'PEM certificate chain for --tls-listen (re-read every minute)' },
+  { name: 'tls-key', kind: 'string', arg: 'FILE', help: 'PEM private key for --tls-listen' },
+  { name: 'tls-client-ca', kind: 'string', arg: 'FILE', help: 'PEM CA bundle that client certificates must chain to' },
   { name: 'http', kind: 'string', arg: 'ADDR', help: 'host:port for /metrics, /healthz and /readyz (default: off)' },
   { name: 'log-level', kind: 'string', arg: 'LEVEL', default: 'info', help: 'debug, info, warn or error' },
 ];
@@ -58,7 +62,17 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
     first = false;
   });
 
-  const grpcServer = new GrpcServer({ listen: v.listen as string[], snapshot: () => store.current, health, observer: metrics });
+  const tlsListen = v['tls-listen'] as string[];
+  const tlsFiles = [v['tls-cert'], v['tls-key'], v['tls-client-ca']];
+  if (tlsListen.length > 0 && tlsFiles.some((f) => !f)) throw new UsageError('--tls-listen needs --tls-cert, --tls-key and --tls-client-ca');
+  const grpcServer = new GrpcServer({
+    listen: v.listen as string[],
+    tlsListen,
+    ...(tlsListen.length > 0 ? { tls: { cert: v['tls-cert'] as string, key: v['tls-key'] as string, clientCa: v['tls-client-ca'] as string } } : {}),
+    snapshot: () => store.current,
+    health,
+    observer: metrics,
+  });
   const bound = await grpcServer.start();
   logger.info('grpc listening', { addresses: bound, zones: zones.map((z) => fqdn(z.apex)) });
   const http = v.http

@@ -18,8 +18,19 @@ export interface QueryObserver {
   unavailable(): void;
 }
 
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  /** CA that client certificates must chain to: every TLS client must present one (mutual TLS). */
+  clientCa: string;
+}
+
 export interface GrpcServerOptions {
+  /** Plain-text addresses: loopback or a unix socket inside the pod. */
   listen: readonly string[];
+  /** Addresses served with mutual TLS, for CoreDNS in peer clusters. */
+  tlsListen?: readonly string[];
+  tls?: TlsFiles;
   snapshot: () => Snapshot | undefined;
   health: HealthState;
   observer?: QueryObserver;
@@ -30,6 +41,7 @@ export const NOT_READY_MESSAGE = 'crdns has not loaded its first complete set of
 export class GrpcServer {
   private readonly server: grpc.Server;
   private readonly bound: string[] = [];
+  private certificates: grpc.experimental.FileWatcherCertificateProvider | undefined;
 
   constructor(private readonly opts: GrpcServerOptions) {
     this.server = new grpc.Server({
@@ -60,12 +72,30 @@ export class GrpcServer {
 
   /** Binds every address; resolves to the bound addresses with real ports (":0" becomes the port chosen). */
   async start(): Promise<string[]> {
-    for (const addr of this.opts.listen) {
+    const plain = grpc.ServerCredentials.createInsecure();
+    const binds: [string, grpc.ServerCredentials][] = this.opts.listen.map((a) => [a, plain]);
+    if (this.opts.tlsListen && this.opts.tlsListen.length > 0) {
+      const files = this.opts.tls;
+      if (!files) throw new Error('TLS addresses need a certificate, key and client CA');
+      // Files are re-read every minute, so a certificate rotated by cert-manager is picked up without a restart.
+      this.certificates = new grpc.experimental.FileWatcherCertificateProvider({
+        certificateFile: files.cert,
+        privateKeyFile: files.key,
+        caCertificateFile: files.clientCa,
+        refreshIntervalMs: 60_000,
+      });
+      const tls = grpc.experimental.createCertificateProviderServerCredentials(this.certificates, this.certificates, true);
+      for (const a of this.opts.tlsListen) {
+        if (a.startsWith('unix:')) throw new Error(`TLS on a unix socket (${a}) is pointless; list it under --listen`);
+        binds.push([a, tls]);
+      }
+    }
+    for (const [addr, creds] of binds) {
       const unixPath = addr.startsWith('unix://') ? addr.slice('unix://'.length) : undefined;
       // A socket file left by a killed predecessor would make the bind fail.
       if (unixPath) await rm(unixPath, { force: true });
       const port = await new Promise<number>((resolve, reject) => {
-        this.server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(new Error(`cannot listen on ${addr}: ${err.message}`)) : resolve(p)));
+        this.server.bindAsync(addr, creds, (err, p) => (err ? reject(new Error(`cannot listen on ${addr}: ${err.message}`)) : resolve(p)));
       });
       // CoreDNS usually runs as another user in the pod; the socket lives in a pod-private emptyDir.
       if (unixPath) await chmod(unixPath, 0o666);
