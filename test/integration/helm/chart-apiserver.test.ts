@@ -192,6 +192,13 @@ describe('helm chart: against a real kube-apiserver', function () {
     await assertNothingMore(sa, ['--all-namespaces']);
     assert.equal(await canI(sa, 'list', 'namespaces', []), false);
     assert.equal(await canI(sa, 'list', 'nodes', []), false);
+
+    // NOTES.txt for the default ClusterIP Service (helm renders it only on install).
+    const notes = await helmAdmin(['install', 'notes', CHART(), '-n', 'crdns-min', '--dry-run=server', '-f', CI_VALUES('minimal'), '--set', 'crd.install=false']);
+    assert.equal(notes.code, 0, notes.stderr);
+    assert.match(notes.stdout, /dig @notes-crdns\.crdns-min\.svc hello\.example\.org A/);
+    assert.match(notes.stdout, /dig @127\.0\.0\.1 -p 5353 \+tcp hello\.example\.org A/);
+    assert.match(notes.stdout, /namespace: crdns-min\n/);
   });
 
   it('crdns with the rendered flags and the ServiceAccount token, behind CoreDNS on the rendered Corefile, answers from kubectl-made DNSEndpoints', async function () {
