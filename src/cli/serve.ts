@@ -19,7 +19,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'label-selector', kind: 'string', arg: 'SELECTOR', help: 'watch only DNSEndpoints matching this label selector' },
   { name: 'watch-idle-timeout', kind: 'int', arg: 'SECONDS', default: '600', help: 'restart a Kubernetes watch that has been silent this long' },
   { name: 'listen', kind: 'list', arg: 'ADDR', default: '127.0.0.1:8053', help: 'gRPC address, host:port or unix:///path (repeatable)' },
-  { name: 'tls-listen', kind: 'list', arg: 'ADDR', help: 'host:port served with mutual TLS, for CoreDNS in peer clusters (repeatable)' },
+  { name: 'tls-listen', kind: 'list', arg: 'ADDR', help: 'host:port or unix:///path served with mutual TLS, for CoreDNS with peer clusters (repeatable)' },
   { name: 'tls-cert', kind: 'string', arg: 'FILE', help: 'PEM certificate chain for --tls-listen (re-read every minute)' },
   { name: 'tls-key', kind: 'string', arg: 'FILE', help: 'PEM private key for --tls-listen' },
   { name: 'tls-client-ca', kind: 'string', arg: 'FILE', help: 'PEM CA bundle that client certificates must chain to' },

@@ -28,7 +28,7 @@ export interface TlsFiles {
 export interface GrpcServerOptions {
   /** Plain-text addresses: loopback or a unix socket inside the pod. */
   listen: readonly string[];
-  /** Addresses served with mutual TLS, for CoreDNS in peer clusters. */
+  /** Addresses (host:port or unix://) served with mutual TLS, for CoreDNS in peer clusters. */
   tlsListen?: readonly string[];
   tls?: TlsFiles;
   snapshot: () => Snapshot | undefined;
@@ -85,10 +85,9 @@ export class GrpcServer {
         refreshIntervalMs: 60_000,
       });
       const tls = grpc.experimental.createCertificateProviderServerCredentials(this.certificates, this.certificates, true);
-      for (const a of this.opts.tlsListen) {
-        if (a.startsWith('unix:')) throw new Error(`TLS on a unix socket (${a}) is pointless; list it under --listen`);
-        binds.push([a, tls]);
-      }
+      // A unix socket may need TLS too: CoreDNS's grpc plugin has one tls setting for all its targets,
+      // so with peer clusters over mTLS the local target speaks TLS as well.
+      for (const a of this.opts.tlsListen) binds.push([a, tls]);
     }
     for (const [addr, creds] of binds) {
       const unixPath = addr.startsWith('unix://') ? addr.slice('unix://'.length) : undefined;

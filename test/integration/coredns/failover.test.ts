@@ -1,8 +1,8 @@
 /**
  * corefiles/multi-cluster.Corefile, loaded as committed: the local crdns
  * (unix socket) first, a peer crdns (127.0.0.1:port) next, `policy
- * sequential`, mutual TLS to both (through tls-terminator.ts, as crdns has no
- * TLS listener). Under a steady stream of queries the local crdns is
+ * sequential`, mutual TLS to both (crdns's own --tls-listen, on the unix
+ * socket and on TCP). Under a steady stream of queries the local crdns is
  * SIGKILLed, then restarted. The test checks that answers keep flowing and
  * stay correct, and prints what a client saw: the longest gap between
  * answers, SERVFAILs and timeouts, and how long after the restart the local
@@ -23,8 +23,8 @@ import path from 'node:path';
 import dnsPacket from 'dns-packet';
 import { corefile, encodeQuery, freePort, startCoreDNS, type CorednsProcess } from '../../harness/coredns.js';
 import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
-import { makePki, startTlsTerminator, type TestPki, type TlsTerminator } from './tls-terminator.js';
-import { eventually, manifest, sleep, socketPath, writeManifests, ZONE } from './support.js';
+import { makePki, type TestPki } from '../../harness/tls-certs.js';
+import { eventually, manifest, sleep, writeManifests, ZONE } from './support.js';
 
 const RATE_QPS = 100;
 const QUERY_TIMEOUT_MS = 2000;
@@ -144,16 +144,16 @@ describe('CoreDNS (multi-cluster.Corefile): sequential failover between two crdn
   let sockDir: string;
   let manifests: string;
   let coredns: CorednsProcess;
-  let local: { crdns: CrdnsProcess; tls: TlsTerminator; http: string };
-  let peer: { crdns: CrdnsProcess; tls: TlsTerminator; http: string };
+  let local: { crdns: CrdnsProcess; http: string };
+  let peer: { crdns: CrdnsProcess; target: string; http: string };
   const localTlsPath = () => path.join(sockDir, 'local-tls.sock');
+
+  const tlsArgs = (listen: string) => ['--tls-listen', listen, '--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert];
 
   async function startLocal(): Promise<typeof local> {
     const http = `127.0.0.1:${await freePort()}`;
-    const crdns = await startCrdns({ zones: [ZONE], manifests, http, listen: [`unix://${path.join(sockDir, 'local-crdns.sock')}`] });
-    await rm(localTlsPath(), { force: true });
-    const tls = await startTlsTerminator({ path: localTlsPath() }, { path: socketPath(crdns) }, pki);
-    return { crdns, tls, http };
+    const crdns = await startCrdns({ zones: [ZONE], manifests, http, listen: [`unix://${path.join(sockDir, 'local-crdns.sock')}`], args: tlsArgs(`unix://${localTlsPath()}`) });
+    return { crdns, http };
   }
 
   before(async () => {
@@ -164,23 +164,16 @@ describe('CoreDNS (multi-cluster.Corefile): sequential failover between two crdn
     manifests = await writeManifests({ 'ff.json': manifest('ff', [{ dnsName: `*.ff.${ZONE}`, recordType: 'A', targets: [ANSWER], recordTTL: 60 }]) });
     cleanups.push(() => rm(manifests, { recursive: true, force: true }));
     local = await startLocal();
-    cleanups.push(async () => {
-      await local.tls.kill();
-      await local.crdns.stop();
-    });
+    cleanups.push(() => local.crdns.stop());
     const peerHttp = `127.0.0.1:${await freePort()}`;
-    const peerCrdns = await startCrdns({ zones: [ZONE], manifests, http: peerHttp });
-    const peerTls = await startTlsTerminator({ host: '127.0.0.1', port: 0 }, { path: socketPath(peerCrdns) }, pki);
-    peer = { crdns: peerCrdns, tls: peerTls, http: peerHttp };
-    cleanups.push(async () => {
-      await peer.tls.kill();
-      await peer.crdns.stop();
-    });
+    const peerCrdns = await startCrdns({ zones: [ZONE], manifests, http: peerHttp, args: tlsArgs('127.0.0.1:0') });
+    peer = { crdns: peerCrdns, target: peerCrdns.addresses[1] as string, http: peerHttp };
+    cleanups.push(() => peer.crdns.stop());
     coredns = await startCoreDNS({
       corefile: corefile('multi-cluster'),
       env: {
         CRDNS_SOCKET: localTlsPath(),
-        COREDNS_PEER_1: peer.tls.target,
+        COREDNS_PEER_1: peer.target,
         // A second peer that is down: it is only tried when the first two fail.
         COREDNS_PEER_2: `127.0.0.1:${await freePort()}`,
         COREDNS_TLS_CERT: pki.clientCert,
@@ -211,9 +204,9 @@ describe('CoreDNS (multi-cluster.Corefile): sequential failover between two crdn
       assert.ok(localBefore >= 100, `the local crdns answered ${localBefore} queries in 3 s`);
       assert.equal(peerBefore, 0, 'policy sequential: the peer gets nothing while the local crdns is up');
 
-      // 2. The local crdns dies (process and its TLS front end, as when the pod's containers die).
+      // 2. The local crdns dies.
       killedAt = Date.now();
-      await Promise.all([local.crdns.kill('SIGKILL'), local.tls.kill()]);
+      await local.crdns.kill('SIGKILL');
       await sleep(OUTAGE_MS);
       const peerDuring = await queriesServed(peer.http);
       assert.ok(peerDuring >= 100, `the peer took over: ${peerDuring} queries`);

@@ -1,14 +1,13 @@
 /** crdns's mutual-TLS listener, for CoreDNS in peer clusters: real certificates, real client, ALPN h2. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import dnsPacket from 'dns-packet';
 import { dnsServiceClient } from '../../../src/server/protos.js';
 import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
-import { makeTestPki, type TestPki } from '../../harness/tls-certs.js';
+import { makePki, type TestPki } from '../../harness/tls-certs.js';
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../examples/manifests');
 
@@ -27,22 +26,22 @@ describe('gRPC over mutual TLS', function () {
   let crdns: CrdnsProcess;
 
   before(async () => {
-    pki = await makeTestPki();
+    pki = await makePki('crdns.peer.test');
     crdns = await startCrdns({
       zones: ['5gc.mnc001.mcc001.3gppnetwork.org'],
       manifests: EXAMPLES,
-      args: ['--tls-listen', '127.0.0.1:0', '--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.ca],
+      args: ['--tls-listen', '127.0.0.1:0', '--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert],
     });
   });
 
   after(async () => {
     await crdns?.stop();
-    if (pki) await rm(pki.dir, { recursive: true, force: true });
+    await pki?.remove();
   });
 
   it('answers a client that presents a certificate from the trusted CA', async () => {
     const tlsAddr = crdns.addresses.find((a) => a.startsWith('127.0.0.1:')) as string;
-    const creds = grpc.credentials.createSsl(readFileSync(pki.ca), readFileSync(pki.clientKey), readFileSync(pki.clientCert));
+    const creds = grpc.credentials.createSsl(readFileSync(pki.caCert), readFileSync(pki.clientKey), readFileSync(pki.clientCert));
     const reply = dnsPacket.decode(await ask(tlsAddr, creds, pki.serverName));
     assert.equal(reply.id, 5);
     assert.ok((reply.answers ?? []).length > 0);
@@ -50,7 +49,7 @@ describe('gRPC over mutual TLS', function () {
 
   it('refuses a client without a certificate', async () => {
     const tlsAddr = crdns.addresses.find((a) => a.startsWith('127.0.0.1:')) as string;
-    await assert.rejects(ask(tlsAddr, grpc.credentials.createSsl(readFileSync(pki.ca)), pki.serverName), (err: grpc.ServiceError) => err.code === grpc.status.UNAVAILABLE);
+    await assert.rejects(ask(tlsAddr, grpc.credentials.createSsl(readFileSync(pki.caCert)), pki.serverName), (err: grpc.ServiceError) => err.code === grpc.status.UNAVAILABLE);
   });
 
   it('refuses plain text on the TLS port', async () => {
