@@ -4,7 +4,7 @@
  * listener (grpc://, the same coredns.dns.DnsService), driven by the same
  * load generator in the same run.
  *
- *   node dist/bench/query-qps.js [--hosts 1000] [--seconds 10] [--concurrency 64]
+ *   node dist/bench/query-qps.js [--hosts 1000] [--seconds 10] [--concurrency 64] [--processes 2]
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,10 +14,11 @@ import { parseArgs } from 'node:util';
 import dnsPacket from 'dns-packet';
 import { startCrdns } from '../test/harness/crdns-process.js';
 import { peerBin, pinnedVersion } from '../test/harness/peers.js';
-import { grpcLoad, type LoadResult } from './grpc-load.js';
+import { grpcLoadParallel, type LoadResult } from './grpc-load.js';
 import { syntheticZone, toManifest, toZoneFile } from './synthetic-zone.js';
 
-const { values } = parseArgs({ options: { hosts: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '64' } } });
+const { values } = parseArgs({ options: { hosts: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '64' }, processes: { type: 'string', default: '2' } } });
+const processes = Number(values.processes);
 const hosts = Number(values.hosts);
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   const results: [string, LoadResult][] = [];
   const crdns = await startCrdns({ zones: ['bench.test'], manifests, listen: ['127.0.0.1:0'] });
   try {
-    results.push(['crdns (gRPC, TCP loopback)', await grpcLoad(crdns.addresses[0] as string, messages, { concurrency, seconds, warmupSeconds: 2 })]);
+    results.push(['crdns (gRPC, TCP loopback)', await grpcLoadParallel(crdns.addresses[0] as string, messages, { processes, concurrency, seconds, warmupSeconds: 2 })]);
   } finally {
     await crdns.stop();
   }
@@ -57,14 +58,14 @@ async function main(): Promise<void> {
   const coredns = spawn(peerBin('coredns'), ['-conf', corefile, '-quiet'], { stdio: ['ignore', 'inherit', 'inherit'] });
   try {
     await new Promise((r) => setTimeout(r, 1500));
-    results.push([`CoreDNS ${pinnedVersion('coredns')} file plugin (grpc:// listener)`, await grpcLoad(`127.0.0.1:${port}`, messages, { concurrency, seconds, warmupSeconds: 2 })]);
+    results.push([`CoreDNS ${pinnedVersion('coredns')} file plugin (grpc:// listener)`, await grpcLoadParallel(`127.0.0.1:${port}`, messages, { processes, concurrency, seconds, warmupSeconds: 2 })]);
   } finally {
     coredns.kill('SIGTERM');
   }
   await rm(dir, { recursive: true, force: true });
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`\nQuery qps, ${zone.records.length} records, ${messages.length} distinct queries, ${concurrency} in flight, ${seconds} s, ${cpus().length} × ${cpu}, ${new Date().toISOString()}`);
+  console.log(`\nQuery qps, ${zone.records.length} records, ${messages.length} distinct queries, ${concurrency} in flight from ${processes} client processes, ${seconds} s, ${cpus().length} × ${cpu}, ${new Date().toISOString()}`);
   console.log('| server | qps | p50 ms | p99 ms | errors | rcodes |');
   console.log('|---|---|---|---|---|---|');
   for (const [name, r] of results) {
