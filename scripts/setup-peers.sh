@@ -108,10 +108,9 @@ setup_apt() {
       as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
     } >"$LOGS/apt.log" 2>&1 || { tail -n 30 "$LOGS/apt.log" >&2; die "apt-get failed, see $LOGS/apt.log"; }
     quiet_services
-    printf '%-15s %-7s %-9s %4ss\n' debian-packages install "$(echo $missing | wc -w) pkgs" $(( $(now) - t0 ))
+    printf '%-15s %-7s %-9s %4ss\n' debian-packages install "$(echo "$missing" | wc -w) pkgs" $(( $(now) - t0 ))
   else
-    quiet_services
-    printf '%-15s %-7s %-9s %4ss\n' debian-packages cached "$(echo $APT_PACKAGES | wc -w) pkgs" $(( $(now) - t0 ))
+    printf '%-15s %-7s %-9s %4ss\n' debian-packages cached "$(echo "$APT_PACKAGES" | wc -w) pkgs" $(( $(now) - t0 ))
   fi
 }
 
@@ -267,6 +266,9 @@ if [ "$mode" = update ]; then
 fi
 
 mkdir -p "$PEERS_DIR"
+PEERS_DIR=$(cd "$PEERS_DIR" && pwd) # builds run from tools/*, so a relative path would move
+BIN="$PEERS_DIR/bin"
+LOGS="$PEERS_DIR/logs"
 # Two runs at once (parallel test shells, CI + a developer) would race on the same binaries.
 if command -v flock >/dev/null 2>&1; then
   exec 9>"$PEERS_DIR/.lock"
