@@ -146,6 +146,8 @@ export class WatchSupervisor<T extends WithResourceVersion> {
   private listAbort: AbortController | undefined;
   private wake: (() => void) | undefined;
   private lists = 0;
+  /** The next watch starts from a list's resourceVersion, not from one held for a while. */
+  private watchFromFreshList = false;
   private watches = 0;
   private readonly current: WatchState = {
     synced: false,
@@ -202,6 +204,8 @@ export class WatchSupervisor<T extends WithResourceVersion> {
         }
         if (this.stopping) break;
       }
+      const fromFreshList = this.watchFromFreshList;
+      this.watchFromFreshList = false;
       const result = await this.watchOnce(this.resourceVersion);
       if (this.stopping || result.end === 'stopped') break;
       const healthy = result.events > 0 || (result.opened && result.durationMs >= this.options.minHealthyMs);
@@ -224,8 +228,23 @@ export class WatchSupervisor<T extends WithResourceVersion> {
           this.fail(result.error, 'watch failed');
           break;
       }
-      if (result.end === 'error' || !healthy) await this.sleep(this.backoff.next());
+      if (result.end === 'error') await this.sleep(this.retryDelay(result.error));
+      // A 410 on a resourceVersion we have held for a while (typical right
+      // after an API server restart) means: relist now. Only a 410 right
+      // after a fresh list suggests a server in trouble and waits.
+      else if (!healthy && (result.end !== 'expired' || fromFreshList)) await this.sleep(this.backoff.next());
     }
+  }
+
+  /**
+   * The wait after a failure. 429 is what a restarted API server answers
+   * while its watch cache fills (and what priority-and-fairness answers under
+   * load, with Retry-After: 1), so it means "up, ask again in a second", not
+   * "wait as long as for a server that is down".
+   */
+  private retryDelay(err: unknown): number {
+    const delay = this.backoff.next();
+    return httpStatusOf(err) === 429 ? Math.min(delay, Math.round(1000 * (1 + this.options.random()))) : delay;
   }
 
   /** One list. Returns whether it succeeded. */
@@ -242,6 +261,7 @@ export class WatchSupervisor<T extends WithResourceVersion> {
       if (this.stopping) return false;
       if (!result.resourceVersion) throw new Error('list returned no resourceVersion');
       this.resourceVersion = result.resourceVersion;
+      this.watchFromFreshList = true;
       if (this.lists++ > 0) this.current.relists++;
       this.current.synced = true;
       this.current.lastListTime = Date.now();

@@ -18,7 +18,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -117,6 +117,22 @@ class ManagedProcess {
       process.kill(-pid, signal);
     } catch {
       // Already gone.
+    }
+  }
+
+  logSize(): number {
+    try {
+      return statSync(this.logFile).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  logSince(offset: number): string {
+    try {
+      return readFileSync(this.logFile).subarray(offset).toString('utf8');
+    } catch {
+      return '';
     }
   }
 
@@ -289,12 +305,23 @@ export class ControlPlane {
 
   async startApiserver(): Promise<void> {
     const started = Date.now();
-    this.apiserver.start();
     const url = `${this.server}/readyz`;
-    await this.until('kube-apiserver ready', this.apiserver, async () => {
-      const r = await get(url, { Authorization: `Bearer ${this.tokens.admin}` });
-      return r.status === 200;
-    });
+    for (let attempt = 1; ; attempt++) {
+      const logStart = this.apiserver.logSize();
+      this.apiserver.start();
+      try {
+        await this.until('kube-apiserver ready', this.apiserver, async () => {
+          const r = await get(url, { Authorization: `Bearer ${this.tokens.admin}` });
+          return r.status === 200;
+        });
+        break;
+      } catch (err) {
+        // A restart on the same port can lose a race for it (e.g. a client's
+        // outgoing connection got it as its local port); try again shortly.
+        if (attempt >= 3 || !this.apiserver.logSince(logStart).includes('address already in use')) throw err;
+        await new Promise((res) => setTimeout(res, 1_000));
+      }
+    }
     this.timings.apiserverStartMs.push(Date.now() - started);
   }
 

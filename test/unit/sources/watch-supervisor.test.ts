@@ -235,6 +235,42 @@ describe('WatchSupervisor', () => {
     assert.equal(client.watches.length, 1);
   });
 
+  it('relists at once after 410 on a resourceVersion held for a while, but waits if a fresh list gets 410 again', async () => {
+    const { client, sup } = setup({ minHealthyMs: 3_600_000, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    client.listResults = [
+      { items: [], resourceVersion: '10' },
+      { items: [], resourceVersion: '50' },
+    ];
+    sup.start();
+    await eventually('watch', () => client.watches.length === 1);
+    client.last.open();
+    client.last.event('ADDED', obj('a', '11'));
+    client.last.close(null);
+    await eventually('resumed watch', () => client.watches.length === 2);
+    assert.equal(client.last.resourceVersion, '11');
+    // As after an API server restart: the held resourceVersion is too old.
+    client.last.failToOpen(Object.assign(new Error('Gone'), { statusCode: 410 }));
+    await eventually('relist and watch without waiting', () => client.watches.length === 3);
+    assert.equal(client.last.resourceVersion, '50');
+    client.last.failToOpen(Object.assign(new Error('Gone'), { statusCode: 410 }));
+    await tick(200);
+    assert.equal(client.lists.length, 2, 'a 410 straight after a list waits the backoff before relisting');
+    await sup.stop();
+  });
+
+  it('retries within about a second after 429 (watch cache still filling), however long the backoff has grown', async () => {
+    const { client, sup } = setup({ backoff: { initialMs: 60_000, maxMs: 60_000 }, random: () => 0 });
+    client.listResults = [{ items: [], resourceVersion: '10' }];
+    sup.start();
+    await eventually('watch', () => client.watches.length === 1);
+    client.last.failToOpen(Object.assign(new Error('Too Many Requests'), { statusCode: 429 }));
+    await eventually('retry after 429', () => client.watches.length === 2, () => '', 5_000);
+    client.last.failToOpen(Object.assign(new Error('Service Unavailable'), { statusCode: 503 }));
+    await tick(1_500);
+    assert.equal(client.watches.length, 2, 'other errors wait the full backoff');
+    await sup.stop();
+  });
+
   it('survives a consumer that throws', async () => {
     const client = new FakeListWatch();
     const seen: string[] = [];
