@@ -273,11 +273,19 @@ export class ControlPlane {
     return join(this.dir, `kubeconfig-${user}.yaml`);
   }
 
-  /** client-node credentials for a user. */
-  kubeConfig(user: UserName = 'admin'): KubeConfig {
+  /** client-node credentials for a user; `server` reaches the API server another way (e.g. through a proxy). */
+  kubeConfig(user: UserName = 'admin', server?: string): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromFile(this.kubeconfigPath(user));
+    if (server) {
+      kc.loadFromString(readFileSync(this.kubeconfigPath(user), 'utf8').replace(`server: ${this.server}`, `server: ${server}`));
+      kc.makePathsAbsolute(this.dir);
+    }
     return kc;
+  }
+
+  get apiserverPort(): number {
+    return this.ports.apiserver;
   }
 
   get etcdRunning(): boolean {

@@ -9,6 +9,7 @@ import { readdirSync } from 'node:fs';
 import { KubernetesSource, type KubernetesSourceOptions } from '../../../src/sources/kubernetes-source.js';
 import { ControlPlane } from '../../harness/control-plane.js';
 import { aRecord } from '../../harness/dnsendpoint-manifests.js';
+import { TcpProxy } from '../../harness/tcp-proxy.js';
 import { eventually, RecordingSink } from '../../harness/recording-sink.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -118,6 +119,26 @@ describe('Kubernetes source through control plane outages', function () {
       120_000,
     );
     console.log(`      etcd restart: ${plane.timings.etcdStartMs.slice(-1)[0]} ms to healthy; source restarts ${source.state.restarts}, relists ${source.state.relists}, failures ${source.state.failures}`);
+  });
+
+  it('restarts a watch that went silent on a half-open connection, and catches up', async () => {
+    await plane.createNamespace('silent');
+    const proxy = await TcpProxy.start(plane.apiserverPort);
+    cleanups.push(() => proxy.stop());
+    await plane.apply(aRecord('quiet', 'silent', '192.0.2.1'));
+    const { source, sink } = await startSource('silent', {
+      kubeConfig: plane.kubeConfig('admin', `https://127.0.0.1:${proxy.port}`),
+      watchIdleTimeoutMs: 8_000,
+    });
+    const calls = sink.calls.length;
+    const idleBefore = source.state.idleRestarts;
+    const frozen = proxy.freeze();
+    assert.ok(frozen >= 1, 'the watch connection went through the proxy');
+    // Written straight to the API server; the frozen stream will never carry it.
+    await plane.apply(aRecord('quiet', 'silent', '192.0.2.2'));
+    await eventually('change arrives over a new watch', () => sink.targets('silent/quiet')?.[0] === '192.0.2.2', () => sink.summary(), 120_000);
+    assert.ok(source.state.idleRestarts > idleBefore, 'the watchdog restarted the watch');
+    assert.deepEqual(sink.calls.slice(calls).map((c) => c.op), ['upsert']);
   });
 
   it('misses no change when the server keeps closing watches (--min-request-timeout)', async () => {
