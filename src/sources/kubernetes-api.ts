@@ -28,8 +28,14 @@ export function loadKubeConfig(path?: string): KubeConfig {
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
   const cluster = kc.getCurrentCluster();
-  if (!cluster?.server) {
-    throw new Error(path ? `kubeconfig ${path} names no current cluster` : 'no kubeconfig found and not running in a cluster');
+  // loadFromDefault's last resort is http://localhost:8080 with no user, an
+  // insecure port no API server has had since 1.20: say what is missing instead.
+  if (!cluster?.server || (!path && cluster.name === 'cluster' && cluster.server === 'http://localhost:8080')) {
+    throw new Error(
+      path
+        ? `kubeconfig ${path} names no current cluster`
+        : 'no Kubernetes credentials: pass --kubeconfig, set $KUBECONFIG, create ~/.kube/config, or run in a pod with a service account',
+    );
   }
   return kc;
 }

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { EndpointObject, EndpointSink } from '../../../src/endpoint/endpoint.js';
+import { loadKubeConfig } from '../../../src/sources/kubernetes-api.js';
 import { KubernetesSource, type KubernetesSourceOptions } from '../../../src/sources/kubernetes-source.js';
 import { eventually, FakeListWatch, obj, tick, type FakeObject } from './fake-list-watch.js';
 
@@ -202,5 +206,50 @@ describe('KubernetesSource (with a fake API)', () => {
     assert.equal(sink.calls.length, calls);
     assert.equal(c.watches.length, 1);
     await assert.rejects(() => source.start(sink), /already started/);
+  });
+});
+
+describe('loadKubeConfig', () => {
+  const saved = { HOME: process.env['HOME'], KUBECONFIG: process.env['KUBECONFIG'] };
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'crdns-kc-'));
+  });
+  afterEach(async () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const kubeconfig = (server: string): string => `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "${server}", certificate-authority: ca.crt}}]
+users: [{name: u, user: {token: abc}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`;
+
+  it('reads an explicit file, resolving relative paths against its folder', async () => {
+    const file = join(dir, 'config');
+    await writeFile(file, kubeconfig('https://127.0.0.1:6443'));
+    const kc = loadKubeConfig(file);
+    assert.equal(kc.getCurrentCluster()?.server, 'https://127.0.0.1:6443');
+    assert.equal(kc.getCurrentCluster()?.caFile, join(dir, 'ca.crt'));
+  });
+
+  it('falls back to $KUBECONFIG', async () => {
+    const file = join(dir, 'from-env');
+    await writeFile(file, kubeconfig('https://10.1.2.3:6443'));
+    process.env['KUBECONFIG'] = file;
+    assert.equal(loadKubeConfig().getCurrentCluster()?.server, 'https://10.1.2.3:6443');
+  });
+
+  it('says clearly when there are no credentials at all, instead of dialling localhost:8080', () => {
+    delete process.env['KUBECONFIG'];
+    process.env['HOME'] = dir;
+    assert.throws(() => loadKubeConfig(), /no Kubernetes credentials/);
+    assert.throws(() => new KubernetesSource({}), /no Kubernetes credentials/);
   });
 });
