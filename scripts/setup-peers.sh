@@ -19,7 +19,7 @@ ETCD_VERSION=v3.6.16      # go.etcd.io/etcd/server/v3; 3.6.x >= 3.6.8 is what k8
 K8S_VERSION=v1.36.3       # k8s.io/kubernetes: kube-apiserver + kubectl; staging modules at v0.36.3
 HELM_VERSION=v3.21.4      # helm.sh/helm/v3
 APT_PACKAGES="nsd knot knot-dnsutils bind9-dnsutils ldnsutils dnsperf pdns-server pdns-backend-bind
-  python3-dnspython python3-cryptography iproute2"
+  python3-dnspython python3-cryptography iproute2 openssl"
 # Services those packages register; tests run their own instances on loopback ports instead.
 APT_SERVICES="nsd knot pdns"
 # -----------------------------------------------------------------------------------------------
