@@ -48,7 +48,11 @@ export interface KubernetesSourceOptions {
   namespaces?: readonly string[];
   /** Label selector applied to both list and watch, e.g. "crdns.io/serve=true". */
   labelSelector?: string;
-  /** Watchdog: restart a watch that delivered nothing (not even a bookmark) for this long. Default 5 min. */
+  /**
+   * Watchdog: restart a watch that delivered nothing (not even a bookmark) for
+   * this long. Default 5 min. Bookmarks come ~2 min into a watch, then every
+   * minute: below 3 min, quiet but healthy watches get restarted needlessly.
+   */
   watchIdleTimeoutMs?: number;
   /** Give up on a list after this long. Default 60 s. */
   listTimeoutMs?: number;

@@ -17,9 +17,10 @@
  *   re-watches from the last resourceVersion (relisting only if it has none);
  * - a watchdog aborts a stream that has been silent for idleTimeoutMs, because
  *   half-open connections can stall a watch without any error
- *   (kubernetes-client/javascript#596, #958). Bookmarks count as activity, and
- *   the API server sends them about once a minute, so a healthy but quiet
- *   watch does not trip it;
+ *   (kubernetes-client/javascript#596, #958). Bookmarks count as activity;
+ *   kube-apiserver 1.36 sends the first about 2 min into a watch and then one
+ *   a minute (measured), so with an idle timeout of 3 min or more a healthy
+ *   but quiet watch does not trip it;
  * - a stream that closes "cleanly" but immediately, without events, counts as
  *   a failure, so a server that keeps hanging up cannot cause a reconnect
  *   storm. That also bounds 1.4.0's per-reconnect agent leak (#2893).
