@@ -145,15 +145,41 @@ class ManagedProcess {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function tryListen(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
     });
   });
+}
+
+/**
+ * A free loopback port BELOW the kernel's ephemeral range. etcd and the API
+ * server are restarted on the same port after being down for a while; a port
+ * from the ephemeral range can meanwhile become the local port of some other
+ * process's outgoing connection (tests run in parallel), and the restart then
+ * fails with "address already in use". Ports outside the range never are.
+ */
+export async function freePort(): Promise<number> {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // Not Linux: keep the IANA default.
+  }
+  const floor = 20000;
+  if (low - floor > 1000) {
+    for (let i = 0; i < 50; i++) {
+      const port = await tryListen(floor + Math.floor(Math.random() * (low - floor)));
+      if (port !== undefined) return port;
+    }
+  }
+  const port = await tryListen(0);
+  if (port === undefined) throw new Error('no free port');
+  return port;
 }
 
 interface HttpResult {
