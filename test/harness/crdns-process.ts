@@ -51,7 +51,9 @@ export async function startCrdns(opts: CrdnsOptions): Promise<CrdnsProcess> {
   let log = '';
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve())).then(() => (sockDir ? rm(sockDir, { recursive: true, force: true }) : undefined));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Only a graceful stop() removes the socket folder: tests that kill crdns restart it on the same socket.
+  const removeSockDir = () => (sockDir ? rm(sockDir, { recursive: true, force: true }) : Promise.resolve());
 
   const deadline = Date.now() + (opts.timeoutMs ?? 30000);
   let addresses: string[] | undefined;
@@ -76,6 +78,7 @@ export async function startCrdns(opts: CrdnsOptions): Promise<CrdnsProcess> {
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
+      await removeSockDir();
     },
     kill: async (signal = 'SIGKILL') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -196,6 +196,9 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // A command that exits without reading its input (cp, a helm that fails early) closes the pipe:
+    // the EPIPE is no error of the test's, and unhandled it would fail whichever test runs at that moment.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.once('error', (e) => {
