@@ -240,20 +240,6 @@ export async function askCrdns(address: string, name: string, type: string): Pro
   }
 }
 
-export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 20000, stepMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastErr: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (err) {
-      lastErr = err;
-    }
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-  throw new Error(`${what}: gave up after ${timeoutMs} ms; last value ${JSON.stringify(last)}${lastErr ? `; last error ${(lastErr as Error).message}` : ''}`);
-}
+export { eventually } from '../../support/eventually.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
