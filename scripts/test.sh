@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-sh scripts/setup-peers.sh
+bash scripts/setup-peers.sh
 rm -rf dist
 npx tsc -p tsconfig.json
 exec npx mocha "$@"
