@@ -1,7 +1,7 @@
 /**
  * A real Kubernetes control plane for integration tests: etcd and
  * kube-apiserver on loopback, the way controller-runtime's envtest starts
- * them (see docs in /work/shared/notes/k8s-test-harness.md §2 and §7), with
+ * them (kubernetes-sigs/controller-runtime pkg/internal/testing/controlplane), with
  * no controllers, scheduler or kubelet.
  *
  * - Everything lives in one temp dir: etcd data, the API server's
