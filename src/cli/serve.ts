@@ -53,9 +53,9 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
   const source = wiring.source;
   let first = true;
   store.onRebuild((e) => {
+    health.set(true);
     metrics.rebuilt(e);
     wiring.onRebuild?.(e);
-    health.set(true);
     const fields = { generation: e.snapshot.generation, serial: e.snapshot.serial, objects: e.objects.size, rrsets: e.snapshot.stats.rrsets, buildMs: e.buildMs };
     if (first) logger.info('serving first snapshot', fields);
     else logger.debug('serving new snapshot', fields);

@@ -26,8 +26,12 @@ export interface QueryOutcome {
 export function answerQuery(snapshot: Snapshot, msg: Buffer): QueryOutcome {
   const parsed = parseQuery(msg);
   if (!parsed.ok) {
-    const reply = writeReply({ id: parsed.id ?? 0, queryFlags: parsed.flags ?? 0, aa: false, rcode: RCODE.FORMERR }, parsed.question);
-    return { reply: reply as Buffer, rcode: RCODE.FORMERR, qtype: parsed.question?.qtype ?? 0, formerr: parsed.reason };
+    // An opcode we do not implement is NOTIMP whatever its sections hold (NOTIFY and UPDATE
+    // have their own section rules); only a malformed QUERY is FORMERR. A message with QR set is no query at all.
+    const flags = parsed.flags ?? 0;
+    const rcode = parsed.flags !== undefined && (flags & 0x8000) === 0 && ((flags >>> 11) & 0xf) !== OPCODE_QUERY ? RCODE.NOTIMP : RCODE.FORMERR;
+    const reply = writeReply({ id: parsed.id ?? 0, queryFlags: flags, aa: false, rcode }, parsed.question);
+    return { reply: reply as Buffer, rcode, qtype: parsed.question?.qtype ?? 0, ...(rcode === RCODE.FORMERR ? { formerr: parsed.reason } : {}) };
   }
   const q = parsed.query;
   const edns = q.edns ? { dnssecOk: q.edns.dnssecOk } : undefined;

@@ -10,7 +10,8 @@ export const MAX_LABEL_OCTETS = 63;
 export const MAX_NAME_OCTETS = 255;
 
 /** A name quoted for a message, cut when long so a hostile 1 MB name cannot flood a log line. */
-function show(s: string): string {
+/** A value quoted for a message, cut at 300 characters so hostile input cannot flood logs. */
+export function quoteValue(s: string): string {
   return JSON.stringify(s.length > 300 ? `${s.slice(0, 297)}...` : s);
 }
 
@@ -41,15 +42,15 @@ export function parseName(input: string, allowWildcard = false): NameResult {
   if (s === '') return { ok: false, reason: 'name is empty' };
   if (s === '.') return { ok: true, name: '' };
   if (s.endsWith('.')) s = s.slice(0, -1);
-  if (s.startsWith('.')) return { ok: false, reason: `name ${show(input)} starts with a dot` };
+  if (s.startsWith('.')) return { ok: false, reason: `name ${quoteValue(input)} starts with a dot` };
   const raw = s.split('.');
   const labels: string[] = [];
   for (let i = 0; i < raw.length; i++) {
     const label = raw[i] as string;
-    if (label === '') return { ok: false, reason: `name ${show(input)} has an empty label` };
+    if (label === '') return { ok: false, reason: `name ${quoteValue(input)} has an empty label` };
     if (label === '*') {
-      if (!allowWildcard) return { ok: false, reason: `name ${show(input)} may not be a wildcard here` };
-      if (i !== 0) return { ok: false, reason: `name ${show(input)} has "*" in a label other than the leftmost` };
+      if (!allowWildcard) return { ok: false, reason: `name ${quoteValue(input)} may not be a wildcard here` };
+      if (i !== 0) return { ok: false, reason: `name ${quoteValue(input)} has "*" in a label other than the leftmost` };
       labels.push('*');
       continue;
     }
@@ -58,21 +59,21 @@ export function parseName(input: string, allowWildcard = false): NameResult {
       try {
         ascii = toASCII(label.normalize('NFC').toLowerCase());
       } catch {
-        return { ok: false, reason: `label ${show(label)} of ${show(input)} cannot be converted to an A-label` };
+        return { ok: false, reason: `label ${quoteValue(label)} of ${quoteValue(input)} cannot be converted to an A-label` };
       }
     }
     if (!/^[A-Za-z0-9_-]+$/.test(ascii)) {
-      return { ok: false, reason: `label ${show(label)} of ${show(input)} may hold only letters, digits, "-" and "_"` };
+      return { ok: false, reason: `label ${quoteValue(label)} of ${quoteValue(input)} may hold only letters, digits, "-" and "_"` };
     }
     if (ascii.length > MAX_LABEL_OCTETS) {
-      return { ok: false, reason: `label ${show(ascii)} of ${show(input)} is ${ascii.length} octets, over the limit of ${MAX_LABEL_OCTETS}` };
+      return { ok: false, reason: `label ${quoteValue(ascii)} of ${quoteValue(input)} is ${ascii.length} octets, over the limit of ${MAX_LABEL_OCTETS}` };
     }
     labels.push(asciiLower(ascii));
   }
   const name = labels.join('.');
   const len = wireLength(name);
   if (len > MAX_NAME_OCTETS) {
-    return { ok: false, reason: `name ${show(input)} is ${len} octets in wire form, over the limit of ${MAX_NAME_OCTETS}` };
+    return { ok: false, reason: `name ${quoteValue(input)} is ${len} octets in wire form, over the limit of ${MAX_NAME_OCTETS}` };
   }
   return { ok: true, name };
 }

@@ -37,11 +37,6 @@ export function wireUnderOwner(set: RRset, ownerWire: Buffer): Buffer {
   return Buffer.concat(set.bodies.flatMap((b) => [ownerWire, b]));
 }
 
-/** Wire size of the RRset under its own name. */
-export function rrsetWireSize(set: RRset): number {
-  return set.wire.length;
-}
-
 function encodeBody(rr: ResourceRecord): Buffer {
   // dns-packet mutates TXT arrays and CAA objects while encoding, so hand it copies.
   const data = rr.type === 'TXT' ? [...(rr.data as Buffer[])] : typeof rr.data === 'object' ? { ...rr.data } : rr.data;

@@ -9,7 +9,7 @@
  * these run on every object change, over possibly 100k endpoints.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { parseName } from '../dns/name.js';
+import { parseName, quoteValue as quote } from '../dns/name.js';
 import type { CaaData, MxData, NaptrData, RDataByType, ServedType, SrvData } from '../dns/records.js';
 
 /** `key` identifies the rdata for duplicate removal: equal keys, equal wire rdata. */
@@ -19,9 +19,6 @@ const MAX_STRING_OCTETS = 255;
 const MAX_RDATA_OCTETS = 65535;
 
 /** Quotes a value for a message; values over 300 characters are cut so a 64 KiB TXT cannot flood a log line. */
-export function quote(s: string): string {
-  return JSON.stringify(s.length > 300 ? `${s.slice(0, 297)}...` : s);
-}
 
 const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
 

@@ -3,11 +3,11 @@
  * be served. An RRset is all or nothing: one bad target rejects the endpoint,
  * since serving the rest would silently answer with less than was written.
  */
-import { findZone, fqdn, isInZone, parseName } from '../dns/name.js';
+import { findZone, fqdn, isInZone, parseName, quoteValue as quote } from '../dns/name.js';
 import { isServedType, SERVED_TYPES, type ServedType } from '../dns/records.js';
 import type { RRsetInput } from '../dns/zone-input.js';
 import type { EndpointProblem } from './endpoint.js';
-import { quote, TARGET_PARSERS, type TargetResult } from './parse-target.js';
+import { TARGET_PARSERS, type TargetResult } from './parse-target.js';
 
 export interface ValidationContext {
   /** Served zones, canonical (see name.ts). */

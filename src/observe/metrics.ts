@@ -67,10 +67,12 @@ export class Metrics implements QueryObserver {
   }
 
   answered(outcome: QueryOutcome, seconds: number): void {
-    const key = `${outcome.zone ?? ''}|${outcome.qtype}|${outcome.rcode}`;
+    // Keyed by label values, not raw codes: a client sweeping all 65,536 qtypes must not grow this map.
+    const qtype = qtypeLabel(outcome.qtype);
+    const key = `${outcome.zone ?? ''}|${qtype}|${outcome.rcode}`;
     let child = this.queryChildren.get(key);
     if (!child) {
-      child = this.queries.labels(outcome.zone === undefined ? 'none' : outcome.zone === '' ? '.' : `${outcome.zone}.`, qtypeLabel(outcome.qtype), rcodeLabel(outcome.rcode));
+      child = this.queries.labels(outcome.zone === undefined ? 'none' : outcome.zone === '' ? '.' : `${outcome.zone}.`, qtype, rcodeLabel(outcome.rcode));
       this.queryChildren.set(key, child);
     }
     child.inc();
@@ -91,7 +93,8 @@ export class Metrics implements QueryObserver {
       for (const p of list) {
         const id = `${key}|${p.index}|${p.field}|${p.reason}`;
         now.add(id);
-        if (!this.seenRejections.has(id)) this.rejections.inc({ field: p.field.replace(/\[\d+\]$/, '') });
+        // Only the field's name becomes a label value: "labels[\"<any key>\"]" is user data and would mint series.
+        if (!this.seenRejections.has(id)) this.rejections.inc({ field: p.field.replace(/\[.*\]$/, '') });
       }
     }
     this.seenRejections.clear();

@@ -11,7 +11,8 @@ const KNOWN = new Set(['', DNS_SERVICE_NAME, 'grpc.health.v1.Health']);
 type Status = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
 
 export class HealthState {
-  private readonly changes = new EventEmitter();
+  // One listener per open Watch stream; probes may hold many.
+  private readonly changes = new EventEmitter().setMaxListeners(0);
   private serving = false;
 
   set(serving: boolean): void {

@@ -53,7 +53,7 @@ export class ZoneStore implements EndpointSink {
   private scheduled = false;
   private generation = 0;
   private serial = 0;
-  private lastProblems = new Map<string, string>();
+  private lastProblems = new Set<string>();
 
   constructor(opts: ZoneStoreOptions) {
     this.zones = opts.zones;
@@ -157,18 +157,25 @@ export class ZoneStore implements EndpointSink {
     this.logger.debug('snapshot built', { generation: snapshot.generation, serial: snapshot.serial, objects: this.objects.size, rrsets: snapshot.stats.rrsets, buildMs });
     const objects = new Map([...this.objects].map(([k, v]) => [k, v.object]));
     const event: RebuildEvent = { snapshot, problems, objects, buildMs };
-    for (const l of this.listeners) l(event);
+    for (const l of this.listeners) {
+      // An observer's bug must not take the data plane down: the snapshot is already swapped in.
+      try {
+        l(event);
+      } catch (err) {
+        this.logger.error('rebuild listener failed', { error: err });
+      }
+    }
     return event;
   }
 
   /** One log line per invalid endpoint when it first appears, not on every rebuild. */
   private logProblemChanges(problems: Map<string, EndpointProblem[]>): void {
-    const next = new Map<string, string>();
+    const next = new Set<string>();
     for (const [key, list] of problems) {
       const origin = this.objects.get(key)?.object.origin;
       for (const p of list) {
         const id = `${key}|${p.index}|${p.field}|${p.reason}`;
-        next.set(id, key);
+        next.add(id);
         if (!this.lastProblems.has(id)) {
           this.logger.warn('endpoint rejected', {
             object: key,

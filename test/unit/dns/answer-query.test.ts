@@ -61,6 +61,15 @@ describe('answerQuery: the reply message', () => {
     }
   });
 
+  it('answers NOTIMP to other opcodes even when their sections would not make a valid QUERY', () => {
+    const update = Buffer.from([0x12, 0x34, 5 << 3, 0, 0, 1, 0, 0, 0, 2, 0, 0]); // UPDATE: 1 zone, 2 updates, no records behind them
+    const r = answerQuery(snap, update);
+    assert.equal(r.rcode, 4);
+    assert.equal(header(r.reply).opcode, 5);
+    const status = Buffer.from([0, 9, 2 << 3, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // STATUS with no question
+    assert.equal(answerQuery(snap, status).rcode, 4);
+  });
+
   it('answers FORMERR to two questions', () => {
     const q = dnsPacket.encode({ type: 'query', id: 7, questions: [{ name: 'a.example.test', type: 'A' }, { name: 'b.example.test', type: 'A' }] });
     const r = answerQuery(snap, q);
