@@ -7,6 +7,7 @@ import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
 import { type RecordType, type RDataByType, type ResourceRecord, TYPE_CODES } from './records.js';
 import { encodeName } from './wire-name.js';
+import { wireLength } from './name.js';
 
 export interface RRset<T extends RecordType = RecordType> {
   /** Canonical owner name. */
@@ -44,4 +45,36 @@ function encodeBody(rr: ResourceRecord): Buffer {
   const packet = dnsPacket.encode({ type: 'response', id: 0, flags: 0, answers: [answer] });
   // 12 header bytes, then the root owner name (one zero byte), then the body.
   return Buffer.from(packet.subarray(13));
+}
+
+/** Rdata length on the wire, from the parsed data, without encoding it. */
+export function rdataLength<T extends RecordType>(type: T, data: RDataByType[T]): number {
+  const d = data as RDataByType[RecordType];
+  switch (type) {
+    case 'A':
+      return 4;
+    case 'AAAA':
+      return 16;
+    case 'CNAME':
+    case 'DNAME':
+    case 'PTR':
+    case 'NS':
+      return wireLength(d as string);
+    case 'MX':
+      return 2 + wireLength((d as RDataByType['MX']).exchange);
+    case 'SRV':
+      return 6 + wireLength((d as RDataByType['SRV']).target);
+    case 'NAPTR': {
+      const n = d as RDataByType['NAPTR'];
+      return 4 + 3 + Buffer.byteLength(n.flags) + Buffer.byteLength(n.services) + Buffer.byteLength(n.regexp) + wireLength(n.replacement);
+    }
+    case 'TXT':
+      return (d as Buffer[]).reduce((sum, b) => sum + 1 + b.length, 0);
+    case 'CAA': {
+      const c = d as RDataByType['CAA'];
+      return 2 + Buffer.byteLength(c.tag) + Buffer.byteLength(c.value);
+    }
+    default:
+      return 20 + wireLength((d as RDataByType['SOA']).mname) + wireLength((d as RDataByType['SOA']).rname);
+  }
 }

@@ -5,9 +5,9 @@
  * disagree, the one with the lower origin key wins and the other is reported.
  * Order of the input never changes the result.
  */
-import { fqdn, isInZone, parentName } from './name.js';
+import { fqdn, isInZone, MAX_NAME_OCTETS, parentName, wireLength } from './name.js';
 import type { RDataByType, RecordType, ServedType } from './records.js';
-import { makeRRset, type RRset } from './rrset.js';
+import { makeRRset, rdataLength, type RRset } from './rrset.js';
 import type { Snapshot, Zone, ZoneNode } from './zone.js';
 import type { ZoneConfig } from './zone-config.js';
 import type { RRsetInput, RRsetOrigin, RRsetRejection } from './zone-input.js';
@@ -26,6 +26,8 @@ interface PendingSet {
   data: RDataByType[ServedType][];
   keys: Set<string>;
   origins: RRsetOrigin[];
+  /** Wire size of the RRset so far, owner names included. */
+  wireBytes: number;
 }
 
 export function compareOrigins(a: RRsetOrigin, b: RRsetOrigin): number {
@@ -69,21 +71,30 @@ export function buildSnapshot(
       reject(input.origin, conflict.field, conflict.reason);
       continue;
     }
-    let set = types.get(input.type);
-    if (!set) {
-      types.set(input.type, (set = { type: input.type, ttl: input.ttl, data: [], keys: new Set(), origins: [] }));
+    const existing = types.get(input.type);
+    const fresh = input.data.map((d) => [rdataKey(d), d] as const).filter(([key]) => !existing?.keys.has(key));
+    // The size limit is checked input by input, so the entry that would overflow a shared RRset is the one
+    // rejected, never the ones already merged. A wildcard's records go out under the query name, up to 255 octets.
+    const ownerBytes = input.name.startsWith('*') ? MAX_NAME_OCTETS : wireLength(input.name);
+    const added = fresh.reduce((n, [, d]) => n + ownerBytes + 10 + rdataLength(input.type, d), 0);
+    const total = (existing?.wireBytes ?? 0) + added;
+    if (total > MAX_RRSET_WIRE_BYTES) {
+      reject(input.origin, 'targets', `the ${input.type} RRset at ${fqdn(input.name)} would be ${total} bytes on the wire${ownerBytes === MAX_NAME_OCTETS ? ' (wildcard records counted under a 255-octet query name)' : ''}, over the limit of ${MAX_RRSET_WIRE_BYTES}`);
+      continue;
     }
+    let set = existing;
+    if (!set) types.set(input.type, (set = { type: input.type, ttl: input.ttl, data: [], keys: new Set(), origins: [], wireBytes: 0 }));
     // RFC 2181 §5.2: one TTL per RRset; the lowest wins so no resolver caches longer than any owner asked.
     set.ttl = Math.min(set.ttl, input.ttl);
-    for (const d of input.data) {
-      const key = rdataKey(d);
-      if (!set.keys.has(key)) {
-        set.keys.add(key);
-        set.data.push(d);
-      }
+    for (const [key, d] of fresh) {
+      set.keys.add(key);
+      set.data.push(d);
     }
+    set.wireBytes = total;
     set.origins.push(input.origin);
   }
+
+  for (const names of byZone.values()) rejectOccluded(names, reject);
 
   const built = new Map<string, Zone>();
   const recordsByType: Record<string, number> = {};
@@ -99,16 +110,7 @@ export function buildSnapshot(
     const nodeSets = new Map<string, RRset[]>();
     for (const [name, types] of names) {
       const sets: RRset[] = [];
-      for (const p of types.values()) {
-        const set = makeRRset(name, p.type, p.ttl, sortedData(p.type, p.data));
-        if (set.wire.length > MAX_RRSET_WIRE_BYTES) {
-          for (const o of p.origins) {
-            reject(o, 'targets', `the ${p.type} RRset at ${fqdn(name)} would be ${set.wire.length} bytes on the wire, over the limit of ${MAX_RRSET_WIRE_BYTES}`);
-          }
-          continue;
-        }
-        sets.push(set);
-      }
+      for (const p of types.values()) sets.push(makeRRset(name, p.type, p.ttl, sortedData(p.type, p.data)));
       if (sets.length > 0) nodeSets.set(name, sets);
     }
 
@@ -157,6 +159,44 @@ export function buildSnapshot(
     },
     rejections,
   };
+}
+
+/** Types that may stand at or below a zone cut: the NS set itself and the addresses used as glue. */
+const AT_CUT: ReadonlySet<ServedType> = new Set(['NS', 'A', 'AAAA']);
+
+/**
+ * Data nobody would ever be answered: below a DNAME (RFC 6672 §2.3: every name under it is
+ * redirected), or below or at a delegation other than the NS set and glue addresses (RFC 1034
+ * §4.2.1: it belongs to the child zone). Rejected with a reason instead of accepted and never served.
+ */
+function rejectOccluded(names: Map<string, Map<ServedType, PendingSet>>, reject: (o: RRsetOrigin, field: string, reason: string) => void): void {
+  const cuts = new Set<string>();
+  const dnames = new Set<string>();
+  for (const [name, types] of names) {
+    if (types.has('NS')) cuts.add(name);
+    if (types.has('DNAME')) dnames.add(name);
+  }
+  if (cuts.size === 0 && dnames.size === 0) return;
+  for (const [name, types] of names) {
+    let hiddenBy: { owner: string; kind: 'DNAME' | 'NS' } | undefined;
+    // Walking up, the last hit is the one nearest the apex: the one a lookup meets first.
+    for (let a = parentName(name); a !== undefined; a = parentName(a)) {
+      if (dnames.has(a)) hiddenBy = { owner: a, kind: 'DNAME' };
+      else if (cuts.has(a)) hiddenBy = { owner: a, kind: 'NS' };
+    }
+    if (!hiddenBy && cuts.has(name)) hiddenBy = { owner: name, kind: 'NS' };
+    if (!hiddenBy) continue;
+    for (const [type, set] of types) {
+      if (hiddenBy.kind === 'NS' && AT_CUT.has(type)) continue;
+      const why =
+        hiddenBy.kind === 'DNAME'
+          ? `${fqdn(name)} is below the DNAME at ${fqdn(hiddenBy.owner)}, which redirects every name under it; this ${type} would never be answered`
+          : `${fqdn(name)} is at or below the delegation at ${fqdn(hiddenBy.owner)}, where only the NS set and glue addresses are served; this ${type} would never be answered`;
+      for (const o of set.origins) reject(o, 'dnsName', why);
+      types.delete(type);
+    }
+    if (types.size === 0) names.delete(name);
+  }
 }
 
 const SINGLETONS: ReadonlySet<RecordType> = new Set(['CNAME', 'DNAME']);

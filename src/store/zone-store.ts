@@ -151,6 +151,7 @@ export class ZoneStore implements EndpointSink {
       list.push({ object: r.origin.object, index: r.origin.index, field: r.field, reason: r.reason });
       problems.set(r.origin.object, list);
     }
+    for (const list of problems.values()) list.sort((a, b) => a.index - b.index);
     this.snapshot = snapshot;
     const buildMs = this.clock() - started;
     this.logProblemChanges(problems);

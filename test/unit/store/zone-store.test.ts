@@ -126,4 +126,49 @@ describe('zone store', () => {
     assert.notEqual(next, old);
     assert.deepEqual(ask(old, 'www.example.test', 'A').answer, rrs('www.example.test. 300 IN A 192.0.2.1'), 'the old snapshot is immutable');
   });
+
+  it('rejects only the entry that would push a shared RRset over the size limit', () => {
+    const s = store();
+    const many = Array.from({ length: 3500 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.1`);
+    s.replaceAll([
+      obj('a/good', [{ dnsName: 'big.example.test', recordType: 'A', targets: ['192.0.2.1'] }]),
+      obj('z/bad', [{ dnsName: 'big.example.test', recordType: 'A', targets: many }]),
+    ]);
+    s.synced();
+    const e = built(s);
+    assert.deepEqual(ask(e.snapshot, 'big.example.test', 'A').answer, rrs('big.example.test. 300 IN A 192.0.2.1'));
+    assert.match(e.problems.get('z/bad')?.[0]?.reason ?? '', /^the A RRset at big\.example\.test\. would be \d+ bytes on the wire, over the limit of 60000$/);
+    assert.equal(e.problems.get('a/good'), undefined);
+  });
+
+  it('counts wildcard records under a 255-octet query name, so every synthesized answer fits', () => {
+    const s = store();
+    const many = Array.from({ length: 300 }, (_, i) => `10.0.${(i >> 8) & 255}.${i & 255}`);
+    s.replaceAll([obj('a/wild', [{ dnsName: '*.w.example.test', recordType: 'A', targets: many }])]);
+    s.synced();
+    assert.match(built(s).problems.get('a/wild')?.[0]?.reason ?? '', /wildcard records counted under a 255-octet query name/);
+  });
+
+  it('rejects data a lookup would never reach: below a DNAME, at or below a delegation (glue excepted)', () => {
+    const s = store();
+    s.replaceAll([
+      obj('a/x', [
+        { dnsName: 'dn.example.test', recordType: 'DNAME', targets: ['other.test'] },
+        { dnsName: 'a.dn.example.test', recordType: 'A', targets: ['192.0.2.1'] },
+        { dnsName: 'sub.example.test', recordType: 'NS', targets: ['ns.sub.example.test'] },
+        { dnsName: 'ns.sub.example.test', recordType: 'A', targets: ['192.0.2.53'] },
+        { dnsName: 'www.sub.example.test', recordType: 'TXT', targets: ['hidden'] },
+        { dnsName: 'sub.example.test', recordType: 'TXT', targets: ['hidden too'] },
+      ]),
+    ]);
+    s.synced();
+    const e = built(s);
+    const problems = (e.problems.get('a/x') ?? []).map((p) => [p.index, p.reason]);
+    assert.deepEqual(problems, [
+      [1, 'a.dn.example.test. is below the DNAME at dn.example.test., which redirects every name under it; this A would never be answered'],
+      [4, 'www.sub.example.test. is at or below the delegation at sub.example.test., where only the NS set and glue addresses are served; this TXT would never be answered'],
+      [5, 'sub.example.test. is at or below the delegation at sub.example.test., where only the NS set and glue addresses are served; this TXT would never be answered'],
+    ]);
+    assert.deepEqual(ask(e.snapshot, 'x.sub.example.test', 'A').additional, rrs('ns.sub.example.test. 300 IN A 192.0.2.53'), 'glue still served');
+  });
 });
