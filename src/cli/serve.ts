@@ -98,6 +98,7 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
       health.set(false);
       await source.stop().catch((err: unknown) => logger.warn('source did not stop cleanly', { error: err }));
       await wiring.stop?.().catch((err: unknown) => logger.warn('status reporter did not stop cleanly', { error: err }));
+      store.close();
       await grpcServer.stop();
       await http?.close();
       resolve(0);

@@ -18,6 +18,12 @@ export const MAX_RRSET_WIRE_BYTES = 60000;
 export interface BuildResult {
   snapshot: Snapshot;
   rejections: RRsetRejection[];
+  /**
+   * Every RRset of this snapshot by content. Passed back in as `previous` on the next build, it
+   * lets unchanged RRsets be reused instead of encoded again, so a one-object change costs a merge,
+   * not a re-encode of the whole data set.
+   */
+  encoded: Map<string, RRset>;
 }
 
 interface PendingSet {
@@ -43,7 +49,9 @@ export function buildSnapshot(
   zones: readonly ZoneConfig[],
   serial: number,
   generation: number,
+  previous: ReadonlyMap<string, RRset> = new Map(),
 ): BuildResult {
+  const encoded = new Map<string, RRset>();
   const rejections: RRsetRejection[] = [];
   const reject = (origin: RRsetOrigin, field: string, reason: string) => rejections.push({ origin, field, reason });
   const sorted = [...inputs].sort((a, b) => compareOrigins(a.origin, b.origin));
@@ -110,7 +118,12 @@ export function buildSnapshot(
     const nodeSets = new Map<string, RRset[]>();
     for (const [name, types] of names) {
       const sets: RRset[] = [];
-      for (const p of types.values()) sets.push(makeRRset(name, p.type, p.ttl, sortedData(p.type, p.data)));
+      for (const p of types.values()) {
+        const key = `${name}\u0000${p.type}\u0000${p.ttl}\u0000${[...p.keys].join('\u0001')}`;
+        const set = previous.get(key) ?? makeRRset(name, p.type, p.ttl, sortedData(p.type, p.data));
+        encoded.set(key, set);
+        sets.push(set);
+      }
       if (sets.length > 0) nodeSets.set(name, sets);
     }
 
@@ -158,6 +171,7 @@ export function buildSnapshot(
       stats: { recordsByType, rrsets: rrsetCount, names: nameCount },
     },
     rejections,
+    encoded,
   };
 }
 
