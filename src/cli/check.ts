@@ -4,11 +4,9 @@
  * Exit status 1 when anything would be rejected, so it fits a CI pipeline.
  */
 import { stat } from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
 import { zoneConfig, DEFAULT_ZONE_SETTINGS } from '../dns/zone-config.js';
-import type { EndpointObject } from '../endpoint/endpoint.js';
-import { formatManifestProblem, parseManifestText, type ManifestProblem } from '../sources/manifest-documents.js';
-import { loadManifestFolder } from '../sources/manifest-folder.js';
+import { formatManifestProblem } from '../sources/manifest-documents.js';
+import { loadManifests } from '../sources/manifest-folder.js';
 import { ZoneStore } from '../store/zone-store.js';
 import { helpText, parseFlags, UsageError } from './options.js';
 import { ZONE_FLAGS, zonesFromFlags } from './zone-flags.js';
@@ -30,23 +28,11 @@ export async function check(argv: readonly string[], env: NodeJS.ProcessEnv, out
   // Without zones, check everything as if the root were served, so every other rule still applies.
   if (zones.length === 0) zones = [zoneConfig('', DEFAULT_ZONE_SETTINGS)];
 
-  const objects: EndpointObject[] = [];
-  const fileProblems: ManifestProblem[] = [];
   for (const p of positionals) {
-    const st = await stat(p).catch(() => undefined);
-    if (!st) throw new UsageError(`${p}: no such file or folder`);
-    if (st.isDirectory()) {
-      const r = await loadManifestFolder(p);
-      objects.push(...r.objects);
-      fileProblems.push(...r.problems);
-    } else {
-      const r = parseManifestText(await readFile(p, 'utf8'), p);
-      if (r.ok) {
-        objects.push(...r.objects);
-        fileProblems.push(...r.problems);
-      } else fileProblems.push(r.error);
-    }
+    if (!(await stat(p).catch(() => undefined))) throw new UsageError(`${p}: no such file or folder`);
   }
+  // One set for every argument, so a key defined twice is caught across files as `serve` would.
+  const { objects, problems: fileProblems } = await loadManifests(positionals);
   const store = new ZoneStore({ zones, defaultTtl: v['default-ttl'] as number });
   store.replaceAll(objects);
   store.synced();

@@ -24,7 +24,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { EndpointObject, EndpointSink, EndpointSource } from '../endpoint/endpoint.js';
 import {
   formatManifestProblem,
@@ -224,12 +224,28 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
   return out;
 }
 
-/** One-shot read of a folder, for `crdns check` and tests: what would be served, and what is wrong. */
-export async function loadManifestFolder(dir: string): Promise<{ objects: EndpointObject[]; problems: ManifestProblem[]; files: string[] }> {
+/**
+ * One-shot read of files and folders (each folder non-recursive) into one set, for `crdns check`
+ * and tests: what would be served, and what is wrong, under the same rules as a served folder
+ * (a key defined twice: the first file by path wins, the other is reported).
+ */
+export async function loadManifests(paths: readonly string[]): Promise<{ objects: EndpointObject[]; problems: ManifestProblem[]; files: string[] }> {
   const set = new ManifestSet();
-  await readFolder(dir, set);
+  for (const p of paths) {
+    const files = (await stat(p)).isDirectory() ? (await readdir(p)).filter(isManifestFileName).sort(compareNames).map((n) => join(p, n)) : [p];
+    for (const file of files) {
+      const read = await readOne(file);
+      if (read !== undefined) set.update(file, file, read);
+    }
+  }
   const { objects, problems } = set.resolve();
   return { objects: [...objects.values()].sort((a, b) => compareNames(a.key, b.key)), problems, files: set.names() };
+}
+
+/** One-shot read of one folder; `files` are the file names inside it. */
+export async function loadManifestFolder(dir: string): ReturnType<typeof loadManifests> {
+  const r = await loadManifests([dir]);
+  return { ...r, files: r.files.map((f) => basename(f)) };
 }
 
 function sameObject(a: EndpointObject, b: EndpointObject): boolean {

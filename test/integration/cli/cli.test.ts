@@ -69,6 +69,28 @@ spec:
     }
   });
 
+  it('check: a key defined in two files is reported, and the first file wins, as serve does', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'crdns-check-dup-'));
+    const doc = (ip: string) => `apiVersion: externaldns.k8s.io/v1alpha1
+kind: DNSEndpoint
+metadata: {name: web, namespace: ops}
+spec:
+  endpoints:
+  - {dnsName: www.example.test, recordType: A, targets: [${ip}]}
+`;
+    try {
+      await writeFile(path.join(dir, 'a.yaml'), doc('192.0.2.1'));
+      await writeFile(path.join(dir, 'b.yaml'), doc('999.0.0.1'));
+      const r = crdns(['check', '--zone', 'example.test', path.join(dir, 'b.yaml'), path.join(dir, 'a.yaml')]);
+      assert.equal(r.code, 1);
+      assert.match(r.out, /b\.yaml.*ops\/web/);
+      assert.doesNotMatch(r.out, /999\.0\.0\.1/, 'the second definition is not validated as if served');
+      assert.match(r.out, /1 DNSEndpoint objects, 3 RRsets served, 1 problem\n$/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('serve takes its settings from CRDNS_* variables; query --follow walks NAPTR → SRV → A', async () => {
     const sockDir = await mkdtemp(path.join(tmpdir(), 'crdns-env-'));
     const listen = `unix://${path.join(sockDir, 's.sock')}`;
