@@ -3,7 +3,8 @@ The Corefile. One zone server block on coredns.ports.dns does everything a
 client sees (cache, DNSSEC, metrics) and asks crdns over the unix socket.
 
 Fallback to peer clusters has two shapes, because CoreDNS's grpc plugin uses
-one TLS setting for all of its upstreams and crdns's socket speaks no TLS:
+one TLS setting for all of its upstreams and the chart serves crdns's socket
+without TLS (crdns --tls-listen is not used here):
 - without TLS, one grpc line lists the socket first and the peers after it,
   policy sequential: a gRPC error from crdns (down, not synced) moves on;
 - with TLS, the zone block forwards to two loopback tiers, the local one
