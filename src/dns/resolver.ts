@@ -4,9 +4,9 @@
  * answers of RFC 2308, CNAME rcodes of RFC 6604 and minimal ANY of RFC 8482.
  * Everything is a map lookup per label; nothing scans records.
  */
-import { isInZone, parentName } from './name.js';
+import { parentName } from './name.js';
 import { TYPE_CODES } from './records.js';
-import type { RRset } from './rrset.js';
+import type { Placed, RRset } from './rrset.js';
 import { encodeName } from './wire-name.js';
 import { findZone, type Snapshot, type Zone, type ZoneNode } from './zone.js';
 
@@ -20,11 +20,7 @@ export const MAX_CHAIN = 8;
 
 const T = TYPE_CODES;
 
-/** An RRset placed in a section; `owner` replaces its owner name (wildcard synthesis). */
-export interface Placed {
-  set: RRset;
-  owner?: Buffer;
-}
+export type { Placed } from './rrset.js';
 
 export interface Resolution {
   rcode: number;
@@ -138,7 +134,7 @@ function referral(zone: Zone, cut: ZoneNode, res: Resolution): void {
   // RFC 1034 §4.3.2 step 3b: a referral is not authoritative, unless a CNAME we own already answered part of it.
   if (res.answer.length === 0) res.aa = false;
   res.authority.push({ set: ns });
-  addAddresses(zone, ns.records.map((r) => r.data), res, true);
+  additional(zone, ns, res);
 }
 
 function substitute(snap: Snapshot, dname: RRset, owner: string, name: string, qtype: number, res: Resolution, chain: string[]): void {
@@ -192,57 +188,13 @@ function follow(snap: Snapshot, target: string, qtype: number, res: Resolution, 
   lookup(snap, zone, target, qtype, res, chain);
 }
 
-/**
- * Additional-section addresses for the targets of MX, SRV and NS records,
- * when they are in the same zone. Glue (data at or below a zone cut) is not
- * authoritative and goes out only with NS records (RFC 2181 §5.4.1); a target
- * that exists only through a wildcard gets the wildcard's addresses under its
- * own name, as RFC 1034 §4.3.2 step 6 looks it up like any other name.
- */
+/** Appends the addresses an MX, SRV or NS RRset brings (precomputed per snapshot), each once. */
 function additional(zone: Zone, set: RRset, res: Resolution): void {
-  switch (set.type) {
-    case 'MX':
-      addAddresses(zone, (set as RRset<'MX'>).records.map((r) => r.data.exchange), res, false);
-      break;
-    case 'SRV':
-      addAddresses(zone, (set as RRset<'SRV'>).records.map((r) => r.data.target), res, false);
-      break;
-    case 'NS':
-      addAddresses(zone, (set as RRset<'NS'>).records.map((r) => r.data), res, true);
-      break;
-    default:
+  const extra = zone.additional.get(set);
+  if (!extra) return;
+  for (const p of extra) {
+    if (res.additional.some((q) => q.set === p.set && q.owner === p.owner)) continue;
+    if (!p.owner && res.answer.some((q) => q.set === p.set && !q.owner)) continue;
+    res.additional.push(p);
   }
-}
-
-function addAddresses(zone: Zone, targets: readonly string[], res: Resolution, glue: boolean): void {
-  for (const t of targets) {
-    let node = zone.nodes.get(t);
-    let owner: Buffer | undefined;
-    if (!node) {
-      if (t === zone.apex || !isInZone(t, zone.apex)) continue;
-      let ce = parentName(t) as string;
-      while (!zone.nodes.has(ce)) ce = parentName(ce) as string;
-      node = zone.nodes.get(ce === '' ? '*' : `*.${ce}`);
-      if (!node) continue;
-      owner = encodeName(t);
-    }
-    if (!glue && zone.hasCuts && atOrBelowCut(zone, t)) continue;
-    for (const code of [T.A, T.AAAA]) {
-      const set = node.rrsets.get(code);
-      if (!set) continue;
-      if (owner) {
-        const o = owner;
-        if (!res.additional.some((p) => p.set === set && p.owner?.equals(o))) res.additional.push({ set, owner: o });
-      } else if (!res.additional.some((p) => p.set === set && !p.owner) && !res.answer.some((p) => p.set === set)) {
-        res.additional.push({ set });
-      }
-    }
-  }
-}
-
-function atOrBelowCut(zone: Zone, name: string): boolean {
-  for (let n: string | undefined = name; n !== undefined && n !== zone.apex; n = parentName(n)) {
-    if (zone.nodes.get(n)?.cut) return true;
-  }
-  return false;
 }

@@ -4,8 +4,7 @@
  * and the RRsets' buffers, joined once. No compression: CoreDNS unpacks and
  * re-packs every reply for its client anyway.
  */
-import type { Placed } from './resolver.js';
-import { wireUnderOwner } from './rrset.js';
+import { wireUnderOwner, type Placed } from './rrset.js';
 
 export const MAX_MESSAGE_BYTES = 65535;
 /** The UDP size we advertise in our OPT; CoreDNS replaces it with its own towards the client. */

@@ -24,6 +24,12 @@ export interface RRset<T extends RecordType = RecordType> {
   readonly wire: Buffer;
 }
 
+/** An RRset placed in a section of a reply; `owner` replaces its owner name (wildcard synthesis). */
+export interface Placed {
+  readonly set: RRset;
+  readonly owner?: Buffer;
+}
+
 /** Builds a wire-ready RRset. `data` must already be validated (dns-packet checks nothing). */
 export function makeRRset<T extends RecordType>(name: string, type: T, ttl: number, data: readonly RDataByType[T][]): RRset<T> {
   const records = data.map((d) => ({ name, type, ttl, data: d }));

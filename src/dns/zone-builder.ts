@@ -5,6 +5,7 @@
  * disagree, the one with the lower origin key wins and the other is reported.
  * Order of the input never changes the result.
  */
+import { computeAdditional } from './additional.js';
 import { fqdn, isInZone, MAX_NAME_OCTETS, parentName, wireLength } from './name.js';
 import type { RDataByType, RecordType, ServedType } from './records.js';
 import { makeRRset, rdataLength, type RRset } from './rrset.js';
@@ -159,7 +160,7 @@ export function buildSnapshot(
       }
     }
     nameCount += nodes.size;
-    built.set(cfg.apex, { apex: cfg.apex, nodes, soa, negativeSoa, apexNs, hasCuts, hasDnames });
+    built.set(cfg.apex, { apex: cfg.apex, nodes, soa, negativeSoa, apexNs, hasCuts, hasDnames, additional: computeAdditional(cfg.apex, nodes, hasCuts) });
   }
 
   return {

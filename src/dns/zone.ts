@@ -3,7 +3,7 @@
  * from the current endpoints and then swapped in with one assignment, so a
  * query sees either the old data or the new data, never a mix.
  */
-import type { RRset } from './rrset.js';
+import type { Placed, RRset } from './rrset.js';
 import { parentName } from './name.js';
 
 export interface ZoneNode {
@@ -26,6 +26,8 @@ export interface Zone {
   /** Whether any cut or DNAME exists, so lookups in zones without them skip the top-down walk. */
   readonly hasCuts: boolean;
   readonly hasDnames: boolean;
+  /** For each MX, SRV and NS RRset, the addresses it brings into the additional section (additional.ts). */
+  readonly additional: ReadonlyMap<RRset, readonly Placed[]>;
 }
 
 export interface SnapshotStats {
