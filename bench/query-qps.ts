@@ -7,11 +7,12 @@
  *   node dist/bench/query-qps.js [--hosts 1000] [--seconds 10] [--concurrency 64] [--processes 2]
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import dnsPacket from 'dns-packet';
+import { freePort } from '../test/harness/coredns.js';
 import { startCrdns } from '../test/harness/crdns-process.js';
 import { peerBin, pinnedVersion } from '../test/harness/peers.js';
 import { grpcLoadParallel, type LoadResult } from './grpc-load.js';
@@ -23,23 +24,12 @@ const hosts = Number(values.hosts);
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
 
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'crdns-bench-'));
   const zone = syntheticZone('bench.test', hosts);
-  await writeFile(path.join(dir, 'bench.json'), '');
-  await rm(path.join(dir, 'bench.json'));
   const manifests = path.join(dir, 'manifests');
-  await (await import('node:fs/promises')).mkdir(manifests);
+  await mkdir(manifests);
   await writeFile(path.join(manifests, 'bench.yaml'), toManifest(zone));
   await writeFile(path.join(dir, 'db.bench.test'), toZoneFile(zone, 1));
   const messages = zone.queries.map(([name, type], i) => dnsPacket.encode({ type: 'query', id: i & 0xffff, questions: [{ name, type: type as never, class: 'IN' }] }));

@@ -8,11 +8,11 @@
  * ends only the process it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, createConnection } from 'node:net';
-import { createSocket } from 'node:dgram';
+import { createConnection } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from './coredns.js';
 import { requireTool } from './peers.js';
 
 export interface NsdZone {
@@ -175,22 +175,3 @@ function tcpExchange(port: number, msg: Buffer, timeoutMs = 2000): Promise<Buffe
   });
 }
 
-/** A loopback port free for both TCP and UDP at the moment of asking. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, HOST, () => {
-        const addr = srv.address();
-        srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const s = createSocket('udp4');
-      s.once('error', () => resolve(false));
-      s.bind(port, HOST, () => s.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-}
