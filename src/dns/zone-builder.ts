@@ -6,7 +6,7 @@
  * Order of the input never changes the result.
  */
 import { computeAdditional } from './additional.js';
-import { fqdn, isInZone, MAX_NAME_OCTETS, parentName, wireLength } from './name.js';
+import { findZone, fqdn, isInZone, MAX_NAME_OCTETS, parentName, wireLength } from './name.js';
 import type { RDataByType, RecordType, ServedType } from './records.js';
 import { makeRRset, rdataLength, type RRset } from './rrset.js';
 import type { Snapshot, Zone, ZoneNode } from './zone.js';
@@ -56,10 +56,11 @@ export function buildSnapshot(
   const rejections: RRsetRejection[] = [];
   const reject = (origin: RRsetOrigin, field: string, reason: string) => rejections.push({ origin, field, reason });
   const sorted = [...inputs].sort((a, b) => compareOrigins(a.origin, b.origin));
-  const zoneOf = (name: string) => {
-    let best: ZoneConfig | undefined;
-    for (const z of zones) if (isInZone(name, z.apex) && (!best || z.apex.length > best.apex.length)) best = z;
-    return best;
+  const apexes = zones.map((z) => z.apex);
+  const configs = new Map(zones.map((z) => [z.apex, z]));
+  const zoneOf = (name: string): ZoneConfig | undefined => {
+    const apex = findZone(name, apexes);
+    return apex === undefined ? undefined : configs.get(apex);
   };
 
   // name -> type -> pending RRset, per zone
