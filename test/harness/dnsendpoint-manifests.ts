@@ -3,13 +3,10 @@
  * them. JSON is valid YAML, so the manifest is JSON: no quoting surprises.
  */
 
-export interface EndpointSpec {
-  dnsName: string;
-  recordType: string;
-  targets: string[];
-  recordTTL?: number;
-  setIdentifier?: string;
-  labels?: Record<string, string>;
+import type { Endpoint } from '../../src/endpoint/endpoint.js';
+
+/** An endpoint as written in a manifest: crdns's Endpoint plus the field it ignores. */
+export interface EndpointSpec extends Endpoint {
   providerSpecific?: Array<{ name: string; value: string }>;
 }
 
