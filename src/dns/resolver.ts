@@ -8,7 +8,7 @@ import { parentName } from './name.js';
 import { TYPE_CODES } from './records.js';
 import type { Placed, RRset } from './rrset.js';
 import { encodeName } from './wire-name.js';
-import { findZone, type Snapshot, type Zone, type ZoneNode } from './zone.js';
+import { servedZone, type Snapshot, type Zone, type ZoneNode } from './zone.js';
 
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6 } as const;
 export const QTYPE_ANY = 255;
@@ -52,9 +52,9 @@ export function resolve(snapshot: Snapshot, qname: string, qtype: number, qnameW
  * the parent's side of the cut (RFC 4035 §3.1.4.1).
  */
 function zoneFor(snapshot: Snapshot, name: string, qtype: number): Zone | undefined {
-  const zone = findZone(snapshot, name);
+  const zone = servedZone(snapshot, name);
   if (qtype !== QTYPE_DS || !zone || zone.apex !== name || name === '') return zone;
-  return findZone(snapshot, parentName(name) as string) ?? zone;
+  return servedZone(snapshot, parentName(name) as string) ?? zone;
 }
 
 /** A one-record CNAME RRset built here rather than through dns-packet, whose encoder would split an escaped label (see parentName). */

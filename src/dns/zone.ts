@@ -48,7 +48,7 @@ export interface Snapshot {
 }
 
 /** The most specific served zone holding `name`: one map lookup per label. */
-export function findZone(snapshot: Snapshot, name: string): Zone | undefined {
+export function servedZone(snapshot: Snapshot, name: string): Zone | undefined {
   let n: string | undefined = name;
   while (n !== undefined) {
     const z = snapshot.zones.get(n);
