@@ -371,14 +371,27 @@ export function parseRecordLine(line: string): DigRecord {
   return { name: m[1] as string, ttl: Number(m[2]), class: m[3] as string, type: m[4] as string, rdata: (m[5] as string).trim() };
 }
 
-export function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion, with an optional stdin text, environment and time limit (SIGKILL). */
+export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30000);
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    if (child.stdin) {
+      // A command that exits without reading its input closes the pipe: the EPIPE is no error of the
+      // test's, and unhandled it would fail whichever test runs at that moment.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(opts.input);
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60000);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { encodeQuery, tcpExchange, udpExchange } from '../../harness/coredns.js';
+import { encodeQuery, run, tcpExchange, udpExchange, type RunResult } from '../../harness/coredns.js';
 import { peerBin, repoRoot } from '../../harness/peers.js';
 
 export const CHART = (): string => path.join(repoRoot(), 'helm', 'crdns');
@@ -16,11 +16,7 @@ export const CI_VALUES = (name: string): string => path.join(CHART(), 'ci', `${n
 /** The Kubernetes version the peers are built at; helm template assumes it. */
 export const KUBE_VERSION = 'v1.36.3';
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export { run, type RunResult };
 
 let helmHome: string | undefined;
 
@@ -189,28 +185,6 @@ export async function runCoredns(corefile: string, port: number, timeoutMs = 60_
   return { child, port, logs: () => log, stop };
 }
 
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    // A command that exits without reading its input (cp, a helm that fails early) closes the pipe:
-    // the EPIPE is no error of the test's, and unhandled it would fail whichever test runs at that moment.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.input ?? '');
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
-    });
-  });
-}
 
 /**
  * A CA and one certificate for both ends of peering (serverAuth +
