@@ -5,8 +5,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { zoneConfig, DEFAULT_ZONE_SETTINGS } from '../dns/zone-config.js';
-import { formatManifestProblem } from '../sources/manifest-documents.js';
-import { loadManifests } from '../sources/manifest-folder.js';
+import { formatManifestProblem } from '../sources/manifests/documents.js';
+import { loadManifests } from '../sources/manifests/folder-source.js';
 import { ZoneStore } from '../store/zone-store.js';
 import { helpText, parseFlags, UsageError } from './options.js';
 import { ZONE_FLAGS, zonesFromFlags } from './zone-flags.js';

@@ -3,25 +3,23 @@
  * API: the DNSEndpoint source, and the status reporter that tells each object
  * what became of it after every snapshot.
  */
-import type { Logger } from '../observe/logger.js';
-import { KubernetesSource } from '../sources/kubernetes-source.js';
-import type { SourceLogger } from '../sources/source-logger.js';
-import { StatusReporter } from '../sources/status-reporter.js';
+import type { Logger } from '../logger.js';
+import { KubernetesSource } from '../sources/dnsendpoints/source.js';
+import { StatusReporter } from '../feedback/status-reporter.js';
 import type { RebuildEvent } from '../store/zone-store.js';
 import type { FlagValues } from './options.js';
 import type { SourceWiring } from './source-wiring.js';
 
 export async function kubernetesSourceFromFlags(v: FlagValues, logger: Logger): Promise<SourceWiring> {
   const log = logger.child({ source: 'kubernetes' });
-  const sourceLogger: SourceLogger = (level, message, fields) => log[level](message, fields);
   const source = new KubernetesSource({
     ...(v.kubeconfig ? { kubeconfig: v.kubeconfig as string } : {}),
     namespaces: v.namespace as string[],
     ...(v['label-selector'] ? { labelSelector: v['label-selector'] as string } : {}),
     watchIdleTimeoutMs: (v['watch-idle-timeout'] as number) * 1000,
-    logger: sourceLogger,
+    logger: log,
   });
-  const reporter = source.kubeConfig ? new StatusReporter({ directory: source, kubeConfig: source.kubeConfig, logger: sourceLogger }) : undefined;
+  const reporter = source.kubeConfig ? new StatusReporter({ directory: source, kubeConfig: source.kubeConfig, logger: log }) : undefined;
   return {
     source,
     onRebuild: (e: RebuildEvent) => {

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import dnsPacket from 'dns-packet';
 import type { Answer, DecodedPacket, NaptrData, SrvData } from 'dns-packet';
 import { presentName, presentRecord } from '../dns/presentation.js';
-import { rcodeLabel } from '../observe/metrics.js';
+import { opcodeName, rcodeName } from '../dns/codes.js';
 import { dnsServiceClient, MAX_GRPC_MESSAGE_BYTES } from '../server/protos.js';
 import { helpText, parseFlags, UsageError, type FlagSpec } from './options.js';
 
@@ -65,7 +65,7 @@ export function formatReply(reply: DecodedPacket, server: string, ms: number): s
   const section = (title: string, rows: string[]) => (rows.length ? `\n;; ${title} SECTION:\n${rows.join('\n')}` : '');
   const q = reply.questions ?? [];
   return [
-    `;; ->>HEADER<<- opcode: ${opcodeName((flags >> 11) & 0xf)}, status: ${rcodeLabel(rcodeOf(reply))}, id: ${reply.id}`,
+    `;; ->>HEADER<<- opcode: ${opcodeName((flags >> 11) & 0xf)}, status: ${rcodeName(rcodeOf(reply))}, id: ${reply.id}`,
     `;; flags: ${set}; QUERY: ${q.length}, ANSWER: ${reply.answers?.length ?? 0}, AUTHORITY: ${reply.authorities?.length ?? 0}, ADDITIONAL: ${(reply.additionals ?? []).length}`,
     opt ? `;; OPT PSEUDOSECTION: EDNS: version: 0, udp: ${(opt as { udpPayloadSize?: number }).udpPayloadSize}` : '',
     section('QUESTION', q.map((x) => `;${presentName(x.name)}\t${x.class}\t${x.type}`)),
@@ -81,10 +81,6 @@ export function formatReply(reply: DecodedPacket, server: string, ms: number): s
 export function rcodeOf(reply: DecodedPacket): number {
   const opt = (reply.additionals ?? []).find((r) => r.type === 'OPT') as { extendedRcode?: number } | undefined;
   return ((opt?.extendedRcode ?? 0) << 4) | ((reply.flags ?? 0) & 0xf);
-}
-
-function opcodeName(op: number): string {
-  return ['QUERY', 'IQUERY', 'STATUS', '3', 'NOTIFY', 'UPDATE'][op] ?? String(op);
 }
 
 /** The next questions a client would ask after this answer: NAPTR → SRV or A/AAAA, SRV → A/AAAA. */

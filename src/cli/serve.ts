@@ -1,11 +1,11 @@
 /** `crdns serve`: wires a source, the zone store, the gRPC server and the operator's HTTP port together. */
 import type { SourceWiring } from './source-wiring.js';
-import { isLogLevel, createLogger, type Logger } from '../observe/logger.js';
+import { isLogLevel, createLogger, type Logger } from '../logger.js';
 import { Metrics } from '../observe/metrics.js';
 import { startHttpServer } from '../observe/http-server.js';
 import { GrpcServer } from '../server/grpc-server.js';
 import { HealthState } from '../server/health-service.js';
-import { ManifestFolderSource } from '../sources/manifest-folder.js';
+import { ManifestFolderSource } from '../sources/manifests/folder-source.js';
 import { ZoneStore } from '../store/zone-store.js';
 import { helpText, parseFlags, UsageError, type FlagSpec, type FlagValues } from './options.js';
 import { ZONE_FLAGS, zonesFromFlags } from './zone-flags.js';

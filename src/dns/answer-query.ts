@@ -3,14 +3,12 @@
  * input gets a reply; a message we cannot read gets FORMERR, never an
  * exception.
  */
-import { OPCODE_QUERY, parseQuery, TYPE_OPT } from './query-parser.js';
-import { RCODE, resolve } from './resolver.js';
+import { CLASS, OPCODE, RCODE, TYPE } from './codes.js';
+import { parseQuery } from './query-parser.js';
+import { resolve } from './resolver.js';
 import { writeReply } from './response-writer.js';
 import type { Snapshot } from './zone.js';
 
-const CLASS_IN = 1;
-/** RFC 6891 §6.1.3: extended rcode 16 = BADVERS. */
-const RCODE_BADVERS = 16;
 
 export interface QueryOutcome {
   reply: Buffer;
@@ -29,7 +27,7 @@ export function answerQuery(snapshot: Snapshot, msg: Buffer): QueryOutcome {
     // An opcode we do not implement is NOTIMP whatever its sections hold (NOTIFY and UPDATE
     // have their own section rules); only a malformed QUERY is FORMERR. A message with QR set is no query at all.
     const flags = parsed.flags ?? 0;
-    const rcode = parsed.flags !== undefined && (flags & 0x8000) === 0 && ((flags >>> 11) & 0xf) !== OPCODE_QUERY ? RCODE.NOTIMP : RCODE.FORMERR;
+    const rcode = parsed.flags !== undefined && (flags & 0x8000) === 0 && ((flags >>> 11) & 0xf) !== OPCODE.QUERY ? RCODE.NOTIMP : RCODE.FORMERR;
     const reply = writeReply({ id: parsed.id ?? 0, queryFlags: flags, aa: false, rcode }, parsed.question);
     return { reply: reply as Buffer, rcode, qtype: parsed.question?.qtype ?? 0, ...(rcode === RCODE.FORMERR ? { formerr: parsed.reason } : {}) };
   }
@@ -41,10 +39,10 @@ export function answerQuery(snapshot: Snapshot, msg: Buffer): QueryOutcome {
     qtype: q.qtype,
     ...(formerr ? { formerr } : {}),
   });
-  if (q.opcode !== OPCODE_QUERY) return bare(RCODE.NOTIMP);
-  if (q.edns && q.edns.version !== 0) return bare(RCODE_BADVERS);
-  if (q.qtype === TYPE_OPT) return bare(RCODE.FORMERR, 'OPT is not a question type');
-  if (q.qclass !== CLASS_IN) return bare(RCODE.REFUSED);
+  if (q.opcode !== OPCODE.QUERY) return bare(RCODE.NOTIMP);
+  if (q.edns && q.edns.version !== 0) return bare(RCODE.BADVERS);
+  if (q.qtype === TYPE.OPT) return bare(RCODE.FORMERR, 'OPT is not a question type');
+  if (q.qclass !== CLASS.IN) return bare(RCODE.REFUSED);
 
   const res = resolve(snapshot, q.qname, q.qtype, q.qnameWire);
   const reply = writeReply({ id: q.id, queryFlags: q.flags, aa: res.aa, rcode: res.rcode }, q, res, edns);

@@ -5,10 +5,9 @@
  * bytes are kept exactly as sent for the reply (RFC 1035 §4.1.2; 0x20 case
  * randomisation survives).
  */
+import { TYPE } from './codes.js';
 import { asciiLower } from './name.js';
 
-export const OPCODE_QUERY = 0;
-export const TYPE_OPT = 41;
 
 export interface ParsedQuery {
   id: number;
@@ -74,7 +73,7 @@ export function parseQuery(msg: Buffer): ParseResult {
     const rdlen = msg.readUInt16BE(nameEnd + 8);
     const end = nameEnd + 10 + rdlen;
     if (end > msg.length) return fail(`record ${i + 1} after the question has rdata past the end of the message`, question);
-    if (type === TYPE_OPT) {
+    if (type === TYPE.OPT) {
       if (i < an + ns) return fail('OPT record outside the additional section', question);
       if (edns) return fail('more than one OPT record (RFC 6891 §6.1.1)', question);
       if (nameEnd !== off + 1 || msg[off] !== 0) return fail('OPT record owner is not the root (RFC 6891 §6.1.2)', question);

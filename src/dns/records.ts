@@ -3,6 +3,7 @@
  * canonical form (see name.ts), rdata shaped the way dns-packet encodes it so
  * the hot path hands records to the encoder without converting them.
  */
+import { TYPE } from './codes.js';
 
 /** The record types crdns serves from endpoints, plus SOA which it synthesizes. */
 export const SERVED_TYPES = ['A', 'AAAA', 'CNAME', 'DNAME', 'MX', 'SRV', 'NAPTR', 'TXT', 'PTR', 'NS', 'CAA'] as const;
@@ -58,10 +59,8 @@ export interface ResourceRecord<T extends RecordType = RecordType> {
   data: RDataByType[T];
 }
 
-/** Numeric type codes, for ordering and for the wire. */
-export const TYPE_CODES: Readonly<Record<RecordType, number>> = {
-  A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, NAPTR: 35, DNAME: 39, CAA: 257,
-};
+/** Numeric type codes of the record types above, for ordering and for the wire. */
+export const TYPE_CODES: Readonly<Record<RecordType, number>> = TYPE;
 
 export function isServedType(t: string): t is ServedType {
   return (SERVED_TYPES as readonly string[]).includes(t);

@@ -5,16 +5,12 @@
  * Everything is a map lookup per label; nothing scans records.
  */
 import { parentName } from './name.js';
+import { RCODE, TYPE } from './codes.js';
 import { TYPE_CODES } from './records.js';
 import type { Placed, RRset } from './rrset.js';
 import { encodeName } from './wire-name.js';
 import { servedZone, type Snapshot, type Zone, type ZoneNode } from './zone.js';
 
-export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, YXDOMAIN: 6 } as const;
-export const QTYPE_ANY = 255;
-export const QTYPE_AXFR = 252;
-export const QTYPE_IXFR = 251;
-const QTYPE_DS = 43;
 /** How many CNAME/DNAME hops one answer follows; matches the limit resolvers and CoreDNS's file plugin use. */
 export const MAX_CHAIN = 8;
 
@@ -36,7 +32,7 @@ export function resolve(snapshot: Snapshot, qname: string, qtype: number, qnameW
   const zone = zoneFor(snapshot, qname, qtype);
   if (!zone) return { rcode: RCODE.REFUSED, aa: false, answer: [], authority: [], additional: [] };
   const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: [], authority: [], additional: [], zone: zone.apex };
-  if (qtype === QTYPE_AXFR || qtype === QTYPE_IXFR) {
+  if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) {
     // The grpc contract is unary: a zone transfer cannot be streamed back, so refuse it as a server without transfer does.
     res.rcode = RCODE.REFUSED;
     res.aa = false;
@@ -53,7 +49,7 @@ export function resolve(snapshot: Snapshot, qname: string, qtype: number, qnameW
  */
 function zoneFor(snapshot: Snapshot, name: string, qtype: number): Zone | undefined {
   const zone = servedZone(snapshot, name);
-  if (qtype !== QTYPE_DS || !zone || zone.apex !== name || name === '') return zone;
+  if (qtype !== TYPE.DS || !zone || zone.apex !== name || name === '') return zone;
   return servedZone(snapshot, parentName(name) as string) ?? zone;
 }
 
@@ -116,7 +112,7 @@ function walkDown(snap: Snapshot, zone: Zone, name: string, qtype: number, res: 
     const a = ancestors[i] as string;
     const node = zone.nodes.get(a);
     if (!node) return false; // nothing exists below a missing name, so no cut or DNAME either
-    if (node.cut && !(a === name && qtype === QTYPE_DS)) {
+    if (node.cut && !(a === name && qtype === TYPE.DS)) {
       referral(zone, node, res);
       return true;
     }
@@ -153,7 +149,7 @@ function substitute(snap: Snapshot, dname: RRset, owner: string, name: string, q
 
 function answerFrom(snap: Snapshot, zone: Zone, node: ZoneNode, qtype: number, res: Resolution, chain: string[], owner?: Buffer): void {
   const placed = (set: RRset): Placed => (owner ? { set, owner } : { set });
-  if (qtype === QTYPE_ANY) {
+  if (qtype === TYPE.ANY) {
     // RFC 8482 §4.2: one RRset is a complete answer to ANY.
     const first = node.ordered[0];
     if (first) {

@@ -6,23 +6,14 @@
  */
 import client from 'prom-client';
 import type { QueryOutcome } from '../dns/answer-query.js';
-import { TYPE_CODES } from '../dns/records.js';
+import { knownTypeName, rcodeName } from '../dns/codes.js';
 import type { Snapshot } from '../dns/zone.js';
 import type { QueryObserver } from '../server/grpc-server.js';
 import type { RebuildEvent } from '../store/zone-store.js';
 
-const TYPE_NAMES = new Map<number, string>([
-  ...Object.entries(TYPE_CODES).map(([name, code]) => [code, name] as [number, string]),
-  [43, 'DS'], [48, 'DNSKEY'], [46, 'RRSIG'], [47, 'NSEC'], [64, 'SVCB'], [65, 'HTTPS'], [255, 'ANY'], [252, 'AXFR'], [251, 'IXFR'], [52, 'TLSA'],
-]);
-const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN'];
-
+/** Types outside the table share one label, so a client sweeping all 65,536 qtypes cannot mint series. */
 export function qtypeLabel(code: number): string {
-  return TYPE_NAMES.get(code) ?? 'OTHER';
-}
-
-export function rcodeLabel(rcode: number): string {
-  return RCODE_NAMES[rcode] ?? (rcode === 16 ? 'BADVERS' : String(rcode));
+  return knownTypeName(code) ?? 'OTHER';
 }
 
 export class Metrics implements QueryObserver {
@@ -72,7 +63,7 @@ export class Metrics implements QueryObserver {
     const key = `${outcome.zone ?? ''}|${qtype}|${outcome.rcode}`;
     let child = this.queryChildren.get(key);
     if (!child) {
-      child = this.queries.labels(outcome.zone === undefined ? 'none' : outcome.zone === '' ? '.' : `${outcome.zone}.`, qtype, rcodeLabel(outcome.rcode));
+      child = this.queries.labels(outcome.zone === undefined ? 'none' : outcome.zone === '' ? '.' : `${outcome.zone}.`, qtype, rcodeName(outcome.rcode));
       this.queryChildren.set(key, child);
     }
     child.inc();

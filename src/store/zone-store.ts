@@ -13,7 +13,7 @@ import type { RRsetInput } from '../dns/zone-input.js';
 import type { Snapshot } from '../dns/zone.js';
 import type { EndpointObject, EndpointProblem, EndpointSink } from '../endpoint/endpoint.js';
 import { validateObject } from '../endpoint/validate-object.js';
-import { silentLogger, type Logger } from '../observe/logger.js';
+import { silentLogger, type Logger } from '../logger.js';
 
 interface Validated {
   object: EndpointObject;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { DecodedPacket } from 'dns-packet';
 import { presentRecord } from '../../../src/dns/presentation.js';
 import { queryClient, rcodeOf } from '../../../src/cli/query.js';
-import { rcodeLabel } from '../../../src/observe/metrics.js';
+import { rcodeName } from '../../../src/dns/codes.js';
 import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
 import { startCoreDNS, parseRecordLine, type CorednsOptions, type CorednsProcess, type DigRecord, type DigResult } from '../../harness/coredns.js';
 
@@ -154,7 +154,7 @@ export function fromGrpc(reply: DecodedPacket): Comparable {
   const flags = reply.flags ?? 0;
   const recs = (rrs: readonly unknown[] | undefined) => (rrs ?? []).filter((r) => (r as { type: string }).type !== 'OPT').map((r) => parseRecordLine(presentRecord(r as never)));
   return {
-    status: rcodeLabel(rcodeOf(reply)),
+    status: rcodeName(rcodeOf(reply)),
     // dns-packet keeps QR out of `flags` and reports it as the packet type.
     flags: FLAG_BITS.filter(([n, bit]) => (n === 'qr' ? reply.type === 'response' : flags & bit)).map(([n]) => n),
     answer: recs(reply.answers),

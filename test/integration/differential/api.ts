@@ -5,7 +5,7 @@
  * DNS message in, the reply message out. The reference is NSD serving the
  * fixture zone files over TCP. Typical use (CoreDNS in front of crdns):
  *
- *   import { prepareNsdReference, tcpAsker, formatReport, scoreLine } from '../differential/api.js';
+ *   import { prepareNsdReference, tcpAsker, formatReport, scoreLine } from './api.js';
  *
  *   const ref = await prepareNsdReference();          // loads the fixture, writes manifests, starts NSD
  *   const crdns = await startCrdns({ zones: ref.zones, manifests: ref.manifestsDir, args: ref.crdnsArgs });

@@ -15,6 +15,7 @@
  *  - the reference's apex NS in the authority section of a positive answer
  *    is dropped (see normaliseReference), since crdns answers minimally.
  */
+import { opcodeName, rcodeName } from '../../../src/dns/codes.js';
 import dnsPacket from 'dns-packet';
 import type { Answer, DecodedPacket } from 'dns-packet';
 import { presentRecord } from '../../../src/dns/presentation.js';
@@ -97,13 +98,7 @@ export interface DifferentialOptions {
   normaliseReference?: boolean;
 }
 
-const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
-const OPCODES = ['QUERY', 'IQUERY', 'STATUS', 'OPCODE3', 'NOTIFY', 'UPDATE'];
-
-export function rcodeName(n: number): string {
-  if (n === 16) return 'BADVERS';
-  return RCODES[n] ?? `RCODE${n}`;
-}
+export { rcodeName };
 
 export function queryFor(c: QueryCase, id: number): Buffer {
   const spec: QuerySpec = { id, name: c.qname, type: typeCode(c.qtype), ...(c.flags ?? {}) };
@@ -129,7 +124,7 @@ export function viewOf(reply: Buffer, queryId: number, normaliseApexes?: readonl
     .map(([n]) => n);
   const view: ReplyView = {
     rcode: rcodeName(((opt?.extendedRcode ?? 0) << 4) | (flags & 0xf)),
-    header: [OPCODES[(flags >> 11) & 0xf] ?? 'OPCODE?', ...bits].join(' '),
+    header: [opcodeName((flags >> 11) & 0xf), ...bits].join(' '),
     question: (p.questions ?? []).map((q) => `${q.name === '' ? '.' : `${q.name}.`} ${q.class} ${q.type}`),
     edns: opt ? `v${opt.ednsVersion ?? 0} do=${((opt.flags ?? 0) & 0x8000) !== 0 ? 1 : 0}` : 'none',
     answer: present(answers),

@@ -3,14 +3,15 @@
  * DNSEndpoints created, changed and deleted with kubectl reach the sink, and
  * invalid endpoints come back as status and Events on the resource.
  */
+import { callbackLogger } from '../../support/logger.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { validateObject } from '../../../src/endpoint/validate-object.js';
-import { KubernetesSource, type KubernetesSourceOptions } from '../../../src/sources/kubernetes-source.js';
-import { StatusReporter } from '../../../src/sources/status-reporter.js';
-import type { Condition } from '../../../src/sources/dnsendpoint.js';
+import { KubernetesSource, type KubernetesSourceOptions } from '../../../src/sources/dnsendpoints/source.js';
+import { StatusReporter } from '../../../src/feedback/status-reporter.js';
+import type { Condition } from '../../../src/sources/dnsendpoints/resource.js';
 import { ControlPlane, CRD_FILE } from '../../harness/control-plane.js';
 import { aRecord, dnsEndpointManifest } from '../../harness/dnsendpoint-manifests.js';
 import { eventually, RecordingSink } from '../../harness/recording-sink.js';
@@ -254,7 +255,7 @@ describe('Kubernetes source against a real API server', function () {
     reporter = new StatusReporter({
       directory: source,
       kubeConfig: plane.kubeConfig('admin'),
-      logger: (level, message) => logs.push(`${level}: ${message}`),
+      logger: callbackLogger((level, message) => logs.push(`${level}: ${message}`)),
     });
     cleanups.push(() => (reporter as StatusReporter).stop());
     await eventually('initial sync', () => sink.isSynced);

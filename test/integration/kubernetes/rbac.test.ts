@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { validateObject } from '../../../src/endpoint/validate-object.js';
-import { KubernetesSource } from '../../../src/sources/kubernetes-source.js';
-import { StatusReporter } from '../../../src/sources/status-reporter.js';
+import { KubernetesSource } from '../../../src/sources/dnsendpoints/source.js';
+import { StatusReporter } from '../../../src/feedback/status-reporter.js';
 import { ControlPlane } from '../../harness/control-plane.js';
 import { aRecord, dnsEndpointManifest } from '../../harness/dnsendpoint-manifests.js';
 import { eventually, RecordingSink } from '../../harness/recording-sink.js';

@@ -4,9 +4,10 @@
  * --min-request-timeout. The sink must keep its state while the API is away
  * and catch up with every change once it is back.
  */
+import { callbackLogger } from '../../support/logger.js';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { KubernetesSource, type KubernetesSourceOptions } from '../../../src/sources/kubernetes-source.js';
+import { KubernetesSource, type KubernetesSourceOptions } from '../../../src/sources/dnsendpoints/source.js';
 import { ControlPlane } from '../../harness/control-plane.js';
 import { aRecord } from '../../harness/dnsendpoint-manifests.js';
 import { TcpProxy } from '../../harness/tcp-proxy.js';
@@ -44,7 +45,7 @@ describe('Kubernetes source through control plane outages', function () {
       namespaces: [namespace],
       // Reconnect within a few seconds of the server coming back.
       backoff: { initialMs: 250, maxMs: 4_000 },
-      logger: (level, message, fields) => logs.push(`${new Date().toISOString()} ${level} ${message} ${JSON.stringify(fields ?? {})}`),
+      logger: callbackLogger((level, message, fields) => logs.push(`${new Date().toISOString()} ${level} ${message} ${JSON.stringify(fields ?? {})}`)),
       ...options,
     });
     const sink = new RecordingSink();

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { parseName } from '../../../src/dns/name.js';
 import type { RRsetInput } from '../../../src/dns/zone-input.js';
 import { validateObject } from '../../../src/endpoint/validate-object.js';
-import { formatManifestProblem } from '../../../src/sources/manifest-documents.js';
-import { loadManifestFolder } from '../../../src/sources/manifest-folder.js';
+import { formatManifestProblem } from '../../../src/sources/manifests/documents.js';
+import { loadManifestFolder } from '../../../src/sources/manifests/folder-source.js';
 
 // dist/test/unit/sources/ -> repository root
 const EXAMPLES = fileURLToPath(new URL('../../../../examples/manifests', import.meta.url));

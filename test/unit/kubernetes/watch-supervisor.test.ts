@@ -1,7 +1,8 @@
+import { callbackLogger } from '../../support/logger.js';
 import assert from 'node:assert/strict';
-import { Backoff } from '../../../src/sources/backoff.js';
-import { WatchSupervisor, type ChangeType, type WatchSupervisorOptions } from '../../../src/sources/watch-supervisor.js';
-import { eventually, FakeListWatch, obj, tick, type FakeObject } from './fake-list-watch.js';
+import { Backoff } from '../../../src/kubernetes/backoff.js';
+import { WatchSupervisor, type ChangeType, type WatchSupervisorOptions } from '../../../src/kubernetes/watch-supervisor.js';
+import { eventually, FakeListWatch, obj, tick, type FakeObject } from '../../support/fake-list-watch.js';
 
 class Recorder {
   lists: string[][] = [];
@@ -28,7 +29,7 @@ function setup(options: Partial<WatchSupervisorOptions> = {}): { client: FakeLis
   const rec = new Recorder();
   const sup = new WatchSupervisor<FakeObject>(client, rec, {
     ...FAST,
-    logger: (level, message, fields) => rec.logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`),
+    logger: callbackLogger((level, message, fields) => rec.logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`)),
     ...options,
   });
   return { client, rec, sup };

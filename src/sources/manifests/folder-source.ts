@@ -25,13 +25,13 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { EndpointObject, EndpointSink, EndpointSource } from '../endpoint/endpoint.js';
+import type { EndpointObject, EndpointSink, EndpointSource } from '../../endpoint/endpoint.js';
 import {
   formatManifestProblem,
   isManifestFileName,
   parseManifestText,
   type ManifestProblem,
-} from './manifest-documents.js';
+} from './documents.js';
 
 export interface ManifestFolderOptions {
   dir: string;

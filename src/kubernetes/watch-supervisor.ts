@@ -30,7 +30,8 @@
  */
 
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { describeError, httpStatusOf, silentLogger, type SourceLogger } from './source-logger.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { describeError, httpStatusOf } from './errors.js';
 
 export interface ListResult<T> {
   items: T[];
@@ -103,7 +104,7 @@ export interface WatchSupervisorOptions {
   /** A watch that ends sooner than this without delivering anything counts as a failure. */
   minHealthyMs: number;
   backoff: Partial<BackoffOptions>;
-  logger: SourceLogger;
+  logger: Logger;
   random: () => number;
 }
 
@@ -182,7 +183,7 @@ export class WatchSupervisor<T extends WithResourceVersion> {
     this.stopping = false;
     this.loop = this.run().catch((err: unknown) => {
       // run() catches everything it expects; this is a bug, but still must not crash the process.
-      this.options.logger('error', 'watch loop failed', { watch: this.client.description, error: describeError(err) });
+      this.options.logger.error('watch loop failed', { watch: this.client.description, error: describeError(err) });
     });
   }
 
@@ -215,15 +216,15 @@ export class WatchSupervisor<T extends WithResourceVersion> {
       const fields = { watch: this.client.description, events: result.events, durationMs: result.durationMs };
       switch (result.end) {
         case 'expired':
-          log('info', 'watch resourceVersion expired (410); relisting', fields);
+          log.info('watch resourceVersion expired (410); relisting', fields);
           this.resourceVersion = '';
           break;
         case 'closed':
-          log('debug', 'watch closed by server; resuming', fields);
+          log.debug('watch closed by server; resuming', fields);
           break;
         case 'idle':
           this.current.idleRestarts++;
-          log('warn', 'watch silent for too long; restarting it', { ...fields, idleTimeoutMs: this.options.idleTimeoutMs });
+          log.warn('watch silent for too long; restarting it', { ...fields, idleTimeoutMs: this.options.idleTimeoutMs });
           break;
         case 'error':
           this.fail(result.error, 'watch failed');
@@ -267,7 +268,7 @@ export class WatchSupervisor<T extends WithResourceVersion> {
       this.current.synced = true;
       this.current.lastListTime = Date.now();
       this.backoff.reset();
-      this.options.logger('debug', 'listed', { watch: this.client.description, items: result.items.length, resourceVersion: result.resourceVersion });
+      this.options.logger.debug('listed', { watch: this.client.description, items: result.items.length, resourceVersion: result.resourceVersion });
       this.deliver(() => this.callbacks.listed(result.items));
       this.notify();
       return true;
@@ -379,7 +380,7 @@ export class WatchSupervisor<T extends WithResourceVersion> {
   private fail(err: unknown, what: string): void {
     this.current.failures++;
     this.current.lastError = describeError(err);
-    this.options.logger('warn', what, {
+    this.options.logger.warn(what, {
       watch: this.client.description,
       error: this.current.lastError,
       attempt: this.backoff.attempts + 1,
@@ -392,7 +393,7 @@ export class WatchSupervisor<T extends WithResourceVersion> {
     try {
       fn();
     } catch (err) {
-      this.options.logger('error', 'consumer of watch events threw', { watch: this.client.description, error: describeError(err) });
+      this.options.logger.error('consumer of watch events threw', { watch: this.client.description, error: describeError(err) });
     }
   }
 

@@ -5,7 +5,7 @@ import {
   parseManifestText,
   type ManifestParseResult,
   type ParsedManifest,
-} from '../../../src/sources/manifest-documents.js';
+} from '../../../../src/sources/manifests/documents.js';
 
 function ok(r: ManifestParseResult): ParsedManifest {
   if (!r.ok) assert.fail(`expected a parse, got ${formatManifestProblem(r.error)}`);

@@ -1,10 +1,11 @@
+import { callbackLogger } from '../../support/logger.js';
 import assert from 'node:assert/strict';
 import type { EndpointProblem } from '../../../src/endpoint/endpoint.js';
-import type { DirectoryEntry, DnsEndpointResource, DnsEndpointStatus, ObjectDirectory } from '../../../src/sources/dnsendpoint.js';
-import { eventName } from '../../../src/sources/event-recorder.js';
-import type { EventBody, StatusApi } from '../../../src/sources/kubernetes-api.js';
-import { mergeAccepted, StatusReporter, type StatusReporterOptions } from '../../../src/sources/status-reporter.js';
-import { eventually, tick } from './fake-list-watch.js';
+import type { DirectoryEntry, DnsEndpointResource, DnsEndpointStatus, ObjectDirectory } from '../../../src/sources/dnsendpoints/resource.js';
+import { eventName } from '../../../src/feedback/events.js';
+import type { EventBody, StatusApi } from '../../../src/feedback/status-api.js';
+import { mergeAccepted, StatusReporter, type StatusReporterOptions } from '../../../src/feedback/status-reporter.js';
+import { eventually, tick } from '../../support/fake-list-watch.js';
 
 /** The watch cache and the API server in one: patches land in the directory, as the watch would bring them. */
 class FakeCluster implements ObjectDirectory, StatusApi {
@@ -210,7 +211,7 @@ describe('StatusReporter', () => {
 
   it('falls back to observedGeneration only when the CRD prunes conditions (ExternalDNS CRD)', async () => {
     const logs: string[] = [];
-    const { cluster, reporter } = setup({ logger: (level, message) => logs.push(`${level} ${message}`) });
+    const { cluster, reporter } = setup({ logger: callbackLogger((level, message) => logs.push(`${level} ${message}`)) });
     cluster.pruneConditions = true;
     cluster.add('apps', 'a', 1, ENDPOINTS);
     cluster.add('apps', 'b', 1, ENDPOINTS);

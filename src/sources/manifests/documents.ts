@@ -9,7 +9,7 @@
  * one bad entry cannot hide its siblings.
  */
 import { LineCounter, isMap, isSeq, parseAllDocuments, type Document } from 'yaml';
-import type { EndpointObject } from '../endpoint/endpoint.js';
+import type { EndpointObject } from '../../endpoint/endpoint.js';
 
 export const DNSENDPOINT_API_VERSION = 'externaldns.k8s.io/v1alpha1';
 export const DNSENDPOINT_KIND = 'DNSEndpoint';

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EndpointObject, EndpointSink } from '../../../src/endpoint/endpoint.js';
-import { loadKubeConfig } from '../../../src/sources/kubernetes-api.js';
-import { KubernetesSource, type KubernetesSourceOptions } from '../../../src/sources/kubernetes-source.js';
-import { eventually, FakeListWatch, obj, tick, type FakeObject } from './fake-list-watch.js';
+import type { EndpointObject, EndpointSink } from '../../../../src/endpoint/endpoint.js';
+import { loadKubeConfig } from '../../../../src/kubernetes/client.js';
+import { KubernetesSource, type KubernetesSourceOptions } from '../../../../src/sources/dnsendpoints/source.js';
+import { eventually, FakeListWatch, obj, tick, type FakeObject } from '../../../support/fake-list-watch.js';
 
 type Call = string;
 

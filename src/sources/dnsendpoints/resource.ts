@@ -4,7 +4,8 @@
  * from untyped JSON, so every field is optional and checked before use.
  */
 
-import type { EndpointObject } from '../endpoint/endpoint.js';
+import type { EndpointObject } from '../../endpoint/endpoint.js';
+import type { ResourceKind } from '../../kubernetes/list-watch.js';
 
 export const DNSENDPOINT = {
   group: 'externaldns.k8s.io',
@@ -12,15 +13,7 @@ export const DNSENDPOINT = {
   plural: 'dnsendpoints',
   kind: 'DNSEndpoint',
   apiVersion: 'externaldns.k8s.io/v1alpha1',
-} as const;
-
-/** The collection path, cluster-wide or for one namespace. */
-export function dnsEndpointPath(namespace?: string): string {
-  const { group, version, plural } = DNSENDPOINT;
-  return namespace
-    ? `/apis/${group}/${version}/namespaces/${encodeURIComponent(namespace)}/${plural}`
-    : `/apis/${group}/${version}/${plural}`;
-}
+} as const satisfies ResourceKind & { kind: string; apiVersion: string };
 
 /** metav1.Condition */
 export interface Condition {

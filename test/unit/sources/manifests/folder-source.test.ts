@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EndpointObject, EndpointSink } from '../../../src/endpoint/endpoint.js';
-import type { ManifestProblem } from '../../../src/sources/manifest-documents.js';
-import { ManifestFolderSource, loadManifestFolder, type ManifestFolderOptions } from '../../../src/sources/manifest-folder.js';
+import type { EndpointObject, EndpointSink } from '../../../../src/endpoint/endpoint.js';
+import type { ManifestProblem } from '../../../../src/sources/manifests/documents.js';
+import { ManifestFolderSource, loadManifestFolder, type ManifestFolderOptions } from '../../../../src/sources/manifests/folder-source.js';
 
 type Call = { op: 'replaceAll'; keys: string[] } | { op: 'upsert'; key: string } | { op: 'remove'; key: string } | { op: 'synced' };
 

@@ -24,9 +24,10 @@
  */
 
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { EndpointSink, EndpointSource } from '../endpoint/endpoint.js';
-import type { BackoffOptions } from './backoff.js';
+import type { EndpointSink, EndpointSource } from '../../endpoint/endpoint.js';
+import type { BackoffOptions } from '../../kubernetes/backoff.js';
 import {
+  DNSENDPOINT,
   keyOf,
   servingFingerprint,
   toDirectoryEntry,
@@ -34,10 +35,12 @@ import {
   type DirectoryEntry,
   type DnsEndpointResource,
   type ObjectDirectory,
-} from './dnsendpoint.js';
-import { DnsEndpointListWatch, loadKubeConfig } from './kubernetes-api.js';
-import { describeError, silentLogger, type SourceLogger } from './source-logger.js';
-import { WatchSupervisor, type ChangeType, type ListWatchClient, type WatchState } from './watch-supervisor.js';
+} from './resource.js';
+import { loadKubeConfig } from '../../kubernetes/client.js';
+import { ResourceListWatch } from '../../kubernetes/list-watch.js';
+import { describeError } from '../../kubernetes/errors.js';
+import { silentLogger, type Logger } from '../../logger.js';
+import { WatchSupervisor, type ChangeType, type ListWatchClient, type WatchState } from '../../kubernetes/watch-supervisor.js';
 
 export interface KubernetesSourceOptions {
   /** Path of a kubeconfig file. Without it: $KUBECONFIG, ~/.kube/config, then in-cluster credentials. */
@@ -65,7 +68,7 @@ export interface KubernetesSourceOptions {
    * --min-request-timeout decide.
    */
   watchTimeoutSeconds?: readonly [number, number] | null;
-  logger?: SourceLogger;
+  logger?: Logger;
   /** Called whenever connection or sync state changes (metrics, readiness). */
   onStateChange?: (state: KubernetesSourceState) => void;
   /** For tests: replaces the API client of each scope. */
@@ -109,7 +112,7 @@ export class KubernetesSource implements EndpointSource, ObjectDirectory {
   /** The credentials in use; share them with the StatusReporter. */
   readonly kubeConfig: KubeConfig | undefined;
 
-  private readonly logger: SourceLogger;
+  private readonly logger: Logger;
   private readonly objects = new Map<string, Cached>();
   private scopes: Scope[] = [];
   private sink: EndpointSink | undefined;
@@ -135,7 +138,7 @@ export class KubernetesSource implements EndpointSource, ObjectDirectory {
     const namespaces = [...new Set((this.options.namespaces ?? []).filter((ns) => ns !== ''))];
     const targets: Array<string | undefined> = namespaces.length > 0 ? namespaces : [undefined];
     this.scopes = targets.map((namespace) => this.makeScope(namespace));
-    this.logger('info', 'watching DNSEndpoints', {
+    this.logger.info('watching DNSEndpoints', {
       namespaces: namespaces.length > 0 ? namespaces : 'all',
       labelSelector: this.options.labelSelector ?? '',
     });
@@ -181,7 +184,7 @@ export class KubernetesSource implements EndpointSource, ObjectDirectory {
     const { labelSelector } = this.options;
     const client = this.options.clientFactory
       ? this.options.clientFactory({ ...(namespace ? { namespace } : {}), ...(labelSelector ? { labelSelector } : {}) })
-      : new DnsEndpointListWatch(this.requireKubeConfig(), {
+      : new ResourceListWatch<DnsEndpointResource>(this.requireKubeConfig(), DNSENDPOINT, {
           ...(namespace ? { namespace } : {}),
           ...(labelSelector ? { labelSelector } : {}),
           watchTimeoutSeconds: this.watchTimeout(),
@@ -243,16 +246,16 @@ export class KubernetesSource implements EndpointSource, ObjectDirectory {
         this.initialSyncDone = true;
         this.replaceAll();
         this.callSink((sink) => sink.synced());
-        this.logger('info', 'initial list of DNSEndpoints complete', { objects: this.objects.size });
+        this.logger.info('initial list of DNSEndpoints complete', { objects: this.objects.size });
         for (const resolve of this.syncWaiters.splice(0)) resolve();
       }
       return;
     }
     if (changed) {
-      this.logger('info', 'relist found changes; replacing all objects', { objects: this.objects.size });
+      this.logger.info('relist found changes; replacing all objects', { objects: this.objects.size });
       this.replaceAll();
     } else if (wasListed) {
-      this.logger('debug', 'relist found no changes', { objects: this.objects.size });
+      this.logger.debug('relist found no changes', { objects: this.objects.size });
     }
   }
 
@@ -283,7 +286,7 @@ export class KubernetesSource implements EndpointSource, ObjectDirectory {
     try {
       fn(sink);
     } catch (err) {
-      this.logger('error', 'endpoint sink threw', { error: describeError(err) });
+      this.logger.error('endpoint sink threw', { error: describeError(err) });
     }
   }
 }

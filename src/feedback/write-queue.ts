@@ -6,7 +6,8 @@
  * object costs one write, made with the newest data.
  */
 
-import { describeError, silentLogger, type SourceLogger } from './source-logger.js';
+import { describeError } from '../kubernetes/errors.js';
+import { silentLogger, type Logger } from '../logger.js';
 
 export interface WriteQueueOptions {
   /** Sustained writes per second. */
@@ -15,7 +16,7 @@ export interface WriteQueueOptions {
   burst: number;
   /** Waiting tasks beyond this are refused (and logged by the caller). */
   maxPending: number;
-  logger: SourceLogger;
+  logger: Logger;
 }
 
 export type WriteTask = () => Promise<void>;
@@ -97,7 +98,7 @@ export class WriteQueue {
     const [id, task] = next.value;
     this.pending.delete(id);
     this.running = task()
-      .catch((err: unknown) => this.options.logger('error', 'status write task threw', { task: id, error: describeError(err) }))
+      .catch((err: unknown) => this.options.logger.error('status write task threw', { task: id, error: describeError(err) }))
       .finally(() => {
         this.running = undefined;
         this.pump();

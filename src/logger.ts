@@ -1,4 +1,8 @@
-/** Structured logs: one JSON object per line on stderr, the form log pipelines in Kubernetes expect. */
+/**
+ * Structured logs: one JSON object per line on stderr, the form log pipelines
+ * in Kubernetes expect. Every module takes a Logger; this file imports nothing,
+ * so it sits at the bottom of the import graph.
+ */
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -32,8 +36,14 @@ export function createLogger(level: LogLevel = 'info', base: LogFields = {}, wri
   };
 }
 
-/** A logger that drops everything, for tests and library use. */
-export const silentLogger: Logger = createLogger('error', {}, () => undefined);
+/** A logger that drops everything, the default wherever a logger is optional. */
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => silentLogger,
+};
 
 function errorReplacer(_key: string, value: unknown): unknown {
   return value instanceof Error ? { message: value.message, name: value.name } : value;

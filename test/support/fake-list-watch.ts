@@ -5,8 +5,8 @@
  * close it cleanly or with an error, or leave it hanging.
  */
 import assert from 'node:assert/strict';
-import type { DnsEndpointStatus } from '../../../src/sources/dnsendpoint.js';
-import type { ListResult, ListWatchClient, WatchStream, WatchStreamHandlers } from '../../../src/sources/watch-supervisor.js';
+import type { DnsEndpointStatus } from '../../src/sources/dnsendpoints/resource.js';
+import type { ListResult, ListWatchClient, WatchStream, WatchStreamHandlers } from '../../src/kubernetes/watch-supervisor.js';
 
 export interface FakeObject {
   metadata: { name: string; namespace: string; resourceVersion: string; uid?: string; generation?: number };

@@ -35,11 +35,12 @@
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { EndpointProblem } from '../endpoint/endpoint.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
-import type { Condition, DirectoryEntry, DnsEndpointStatus, ObjectDirectory } from './dnsendpoint.js';
-import { describeProblem, problemEvent, problemId, truncate, type EventReporter } from './event-recorder.js';
-import { KubernetesStatusApi, type StatusApi } from './kubernetes-api.js';
-import { describeError, httpStatusOf, silentLogger, type SourceLogger } from './source-logger.js';
+import { Backoff, type BackoffOptions } from '../kubernetes/backoff.js';
+import type { Condition, DirectoryEntry, DnsEndpointStatus, ObjectDirectory } from '../sources/dnsendpoints/resource.js';
+import { describeProblem, problemEvent, problemId, truncate, type EventReporter } from './events.js';
+import { KubernetesStatusApi, type StatusApi } from './status-api.js';
+import { describeError, httpStatusOf } from '../kubernetes/errors.js';
+import { silentLogger, type Logger } from '../logger.js';
 import { WriteQueue } from './write-queue.js';
 
 export const ACCEPTED_CONDITION = 'Accepted';
@@ -51,7 +52,7 @@ export interface StatusReporterOptions {
   kubeConfig?: KubeConfig;
   /** The write API; defaults to client-node with `kubeConfig`. */
   api?: StatusApi;
-  logger?: SourceLogger;
+  logger?: Logger;
   /** Sustained API writes per second (status patches and events together). Default 5. */
   writesPerSecond?: number;
   /** Burst of writes after a quiet period. Default 20. */
@@ -114,7 +115,7 @@ const MAX_EVENT_ATTEMPTS = 5;
 export class StatusReporter {
   private readonly directory: ObjectDirectory;
   private readonly api: StatusApi;
-  private readonly logger: SourceLogger;
+  private readonly logger: Logger;
   private readonly queue: WriteQueue;
   private readonly reporter: EventReporter;
   private readonly wantConditions: boolean;
@@ -242,7 +243,7 @@ export class StatusReporter {
       await this.withTimeout((signal) => this.api.createEvent(current.namespace, event, signal));
       this.counters.eventsCreated++;
       this.pendingEvents--;
-      this.logger('debug', 'recorded event', { object: key, event: event.metadata?.name, message: event.message });
+      this.logger.debug('recorded event', { object: key, event: event.metadata?.name, message: event.message });
     } catch (err) {
       if (httpStatusOf(err) === 409) {
         this.counters.eventsAlreadyRecorded++;
@@ -252,10 +253,10 @@ export class StatusReporter {
       if (attempt >= MAX_EVENT_ATTEMPTS || this.stopped) {
         this.counters.eventsDropped++;
         this.pendingEvents--;
-        this.logger('warn', 'giving up on event', { object: key, event: event.metadata?.name, error: describeError(err) });
+        this.logger.warn('giving up on event', { object: key, event: event.metadata?.name, error: describeError(err) });
         return;
       }
-      this.logger('debug', 'event write failed; will retry', { object: key, error: describeError(err), attempt });
+      this.logger.debug('event write failed; will retry', { object: key, error: describeError(err), attempt });
       this.retryLater(taskId, attempt, () => again(attempt + 1));
     }
   }
@@ -294,7 +295,7 @@ export class StatusReporter {
       this.counters.statusWrites++;
       if (memory.written) memory.written.after = stored.metadata?.resourceVersion ?? '';
       if (withConditions) this.learnConditionsSupport(stored.status);
-      this.logger('debug', 'wrote status', { object: key, generation: desired.generation, accepted: desired.accepted.status });
+      this.logger.debug('wrote status', { object: key, generation: desired.generation, accepted: desired.accepted.status });
     } catch (err) {
       this.counters.statusWriteFailures++;
       const code = httpStatusOf(err);
@@ -306,7 +307,7 @@ export class StatusReporter {
       }
       if (code === 404 && !this.directory.lookup(key)) return;
       if (this.stopped) return;
-      this.logger(attempt === 1 ? 'info' : 'warn', 'status write failed; will retry', { object: key, error: describeError(err), attempt });
+      this.logger[attempt === 1 ? 'info' : 'warn']('status write failed; will retry', { object: key, error: describeError(err), attempt });
       this.retryLater(taskId, attempt, () => again(attempt + 1));
     }
   }
@@ -320,7 +321,7 @@ export class StatusReporter {
   private learnConditionsSupport(stored: DnsEndpointStatus | undefined): void {
     const kept = Array.isArray(stored?.conditions) && stored.conditions.some((c) => c.type === ACCEPTED_CONDITION);
     if (kept) {
-      if (this.conditionsSupport !== 'yes') this.logger('debug', 'CRD keeps status.conditions');
+      if (this.conditionsSupport !== 'yes') this.logger.debug('CRD keeps status.conditions');
       this.conditionsSupport = 'yes';
     } else {
       this.noConditions('the DNSEndpoint CRD has no status.conditions (the API server pruned them)');
@@ -329,7 +330,7 @@ export class StatusReporter {
 
   private noConditions(why: string): void {
     if (this.conditionsSupport !== 'no') {
-      this.logger('info', 'writing status.observedGeneration only', { reason: why });
+      this.logger.info('writing status.observedGeneration only', { reason: why });
     }
     this.conditionsSupport = 'no';
     this.conditionsReprobeAt = Date.now() + CONDITIONS_REPROBE_MS;

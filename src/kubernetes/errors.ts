@@ -1,14 +1,4 @@
-/**
- * The one logging hook the Kubernetes source and status reporter take, so
- * src/sources/ does not depend on how src/observe/ writes logs: the CLI passes
- * a function that forwards to the JSON-lines logger.
- */
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export type SourceLogger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
-
-export const silentLogger: SourceLogger = () => {};
+/** What went wrong in a call to the Kubernetes API, in a form fit for one log line or a metric. */
 
 /**
  * A short, single-line description of anything thrown by client-node or the

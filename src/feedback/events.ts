@@ -10,8 +10,8 @@
 
 import { createHash } from 'node:crypto';
 import type { EndpointProblem } from '../endpoint/endpoint.js';
-import { DNSENDPOINT, type DirectoryEntry } from './dnsendpoint.js';
-import type { EventBody } from './kubernetes-api.js';
+import { DNSENDPOINT, type DirectoryEntry } from '../sources/dnsendpoints/resource.js';
+import type { EventBody } from './status-api.js';
 
 export const INVALID_ENDPOINT_REASON = 'InvalidEndpoint';
 
