@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { zoneConfig, DEFAULT_ZONE_SETTINGS } from '../dns/zone-config.js';
 import { formatManifestProblem } from '../sources/manifests/documents.js';
-import { loadManifests } from '../sources/manifests/folder-source.js';
+import { loadManifests } from '../sources/manifests/read-files.js';
 import { ZoneStore } from '../store/zone-store.js';
 import { helpText, parseFlags, UsageError } from './options.js';
 import { ZONE_FLAGS, zonesFromFlags } from './zone-flags.js';

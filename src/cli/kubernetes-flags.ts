@@ -4,7 +4,7 @@
  * what became of it after every snapshot.
  */
 import type { Logger } from '../logger.js';
-import { KubernetesSource } from '../sources/dnsendpoints/source.js';
+import { DnsEndpointSource } from '../sources/dnsendpoints/source.js';
 import { StatusReporter } from '../feedback/status-reporter.js';
 import type { RebuildEvent } from '../store/zone-store.js';
 import type { FlagValues } from './options.js';
@@ -12,7 +12,7 @@ import type { SourceWiring } from './source-wiring.js';
 
 export async function kubernetesSourceFromFlags(v: FlagValues, logger: Logger): Promise<SourceWiring> {
   const log = logger.child({ source: 'kubernetes' });
-  const source = new KubernetesSource({
+  const source = new DnsEndpointSource({
     ...(v.kubeconfig ? { kubeconfig: v.kubeconfig as string } : {}),
     namespaces: v.namespace as string[],
     ...(v['label-selector'] ? { labelSelector: v['label-selector'] as string } : {}),

@@ -112,14 +112,7 @@ async function makeSource(v: FlagValues, logger: Logger): Promise<SourceWiring> 
   if (v.manifests) {
     const dir = v.manifests as string;
     const log = logger.child({ source: 'manifests', dir });
-    const source = new ManifestFolderSource({
-      dir,
-      onFileError: (file, p) => log.warn('manifest file unusable; its last good content keeps serving', { file, kind: p.kind, line: p.line, column: p.column, reason: p.message }),
-      onProblem: (p) => log.warn('manifest problem', { file: p.file, kind: p.kind, document: p.document, object: p.object, reason: p.message }),
-      onFileRecovered: (file) => log.info('manifest file readable again', { file }),
-      onApplied: (c) => log.debug('manifest changes applied', { upserted: c.upserted.length, removed: c.removed.length }),
-      onError: (err) => log.error('manifest source error', { error: err }),
-    });
+    const source = new ManifestFolderSource({ dir, logger: log });
     return { source };
   }
   const { kubernetesSourceFromFlags } = await import('./kubernetes-flags.js');

@@ -46,7 +46,7 @@ import { WriteQueue } from './write-queue.js';
 export const ACCEPTED_CONDITION = 'Accepted';
 
 export interface StatusReporterOptions {
-  /** Where current object state comes from: the KubernetesSource. */
+  /** Where current object state comes from: the DnsEndpointSource. */
   directory: ObjectDirectory;
   /** Credentials for the writes (ignored when `api` is given). */
   kubeConfig?: KubeConfig;

@@ -42,7 +42,7 @@ import { describeError } from '../../kubernetes/errors.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { WatchSupervisor, type ChangeType, type ListWatchClient, type WatchState } from '../../kubernetes/watch-supervisor.js';
 
-export interface KubernetesSourceOptions {
+export interface DnsEndpointSourceOptions {
   /** Path of a kubeconfig file. Without it: $KUBECONFIG, ~/.kube/config, then in-cluster credentials. */
   kubeconfig?: string;
   /** Ready-made credentials; takes precedence over `kubeconfig`. */
@@ -70,12 +70,12 @@ export interface KubernetesSourceOptions {
   watchTimeoutSeconds?: readonly [number, number] | null;
   logger?: Logger;
   /** Called whenever connection or sync state changes (metrics, readiness). */
-  onStateChange?: (state: KubernetesSourceState) => void;
+  onStateChange?: (state: DnsEndpointSourceState) => void;
   /** For tests: replaces the API client of each scope. */
   clientFactory?: (scope: { namespace?: string; labelSelector?: string }) => ListWatchClient<DnsEndpointResource>;
 }
 
-export interface KubernetesSourceState {
+export interface DnsEndpointSourceState {
   /** The sink has received the first full listing. */
   synced: boolean;
   /** Every scope has an open watch stream right now. */
@@ -107,7 +107,7 @@ interface Cached {
   fingerprint: string;
 }
 
-export class KubernetesSource implements EndpointSource, ObjectDirectory {
+export class DnsEndpointSource implements EndpointSource, ObjectDirectory {
   readonly name = 'kubernetes';
   /** The credentials in use; share them with the StatusReporter. */
   readonly kubeConfig: KubeConfig | undefined;
@@ -120,7 +120,7 @@ export class KubernetesSource implements EndpointSource, ObjectDirectory {
   private syncWaiters: Array<() => void> = [];
   private started = false;
 
-  constructor(private readonly options: KubernetesSourceOptions = {}) {
+  constructor(private readonly options: DnsEndpointSourceOptions = {}) {
     this.logger = options.logger ?? silentLogger;
     // Fails fast on a missing or broken kubeconfig; API errors come later and never throw.
     this.kubeConfig = options.clientFactory ? options.kubeConfig : (options.kubeConfig ?? loadKubeConfig(options.kubeconfig));
@@ -156,12 +156,12 @@ export class KubernetesSource implements EndpointSource, ObjectDirectory {
     return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
-  get state(): KubernetesSourceState {
+  get state(): DnsEndpointSourceState {
     const states = this.scopes.map((scope) => scope.supervisor.state);
     const freshness = states.map((s) => Math.max(s.lastListTime ?? 0, s.lastActivityTime ?? 0));
     const oldest = freshness.length > 0 ? Math.min(...freshness) : 0;
     const lastError = states.find((s) => s.lastError !== undefined)?.lastError;
-    const state: KubernetesSourceState = {
+    const state: DnsEndpointSourceState = {
       synced: this.initialSyncDone,
       connected: states.length > 0 && states.every((s) => s.connected),
       objects: this.objects.size,

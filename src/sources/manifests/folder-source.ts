@@ -23,15 +23,12 @@
  * only make changes fast.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { EndpointObject, EndpointSink, EndpointSource } from '../../endpoint/endpoint.js';
-import {
-  formatManifestProblem,
-  isManifestFileName,
-  parseManifestText,
-  type ManifestProblem,
-} from './documents.js';
+import { silentLogger, type Logger } from '../../logger.js';
+import { formatManifestProblem, type ManifestProblem } from './documents.js';
+import { compareNames, ManifestSet } from './manifest-set.js';
+import { readFolder } from './read-files.js';
 
 export interface ManifestFolderOptions {
   dir: string;
@@ -43,209 +40,18 @@ export interface ManifestFolderOptions {
   rescanIntervalMs?: number;
   /** Watch the folder for events. Default true; off leaves only the periodic rescan. */
   watch?: boolean;
-  /** A file could not be read or parsed; its last good objects keep serving. Called once per distinct error. */
-  onFileError?(file: string, problem: ManifestProblem): void;
-  /** Any other new problem: a malformed document, a duplicate key, an unreadable folder. */
-  onProblem?(problem: ManifestProblem): void;
-  /** A previously failing file parses again. */
-  onFileRecovered?(file: string): void;
-  /** Changes that were handed to the sink after a rescan (not called for the initial load or for no-ops). */
-  onApplied?(change: ManifestChange): void;
-  /** Something unexpected: the sink threw, the watcher failed. The source keeps going. */
-  onError?(err: unknown): void;
+  /**
+   * Each distinct problem is logged once when it appears: a file that cannot
+   * be read or parsed (warn, "manifest file unusable"), any other (warn,
+   * "manifest problem"); a file that parses again (info); the sink or the
+   * watcher failing (error). Fields: file, kind, line, column, document, object, reason.
+   */
+  logger?: Logger;
 }
 
 export interface ManifestChange {
   upserted: string[];
   removed: string[];
-}
-
-interface FileState {
-  path: string;
-  /** Last text read, good or bad, so unchanged files are not parsed again. */
-  text?: string;
-  /** What this file currently contributes, in document order, keys unique within the file. */
-  served: EndpointObject[];
-  /** Set while the file cannot be read or parsed. */
-  error?: ManifestProblem;
-  /** Problems of documents inside an otherwise good file. */
-  documentProblems: ManifestProblem[];
-}
-
-type ReadOutcome = { text: string } | { error: NodeJS.ErrnoException };
-
-/**
- * The folder's contents and the rules above, without any I/O, so the rules
- * can be reasoned about (and tested) apart from the file system.
- */
-export class ManifestSet {
-  private readonly files = new Map<string, FileState>();
-  private recovered: string[] = [];
-
-  /** Files that parse again since the last call, for the hooks. */
-  takeRecovered(): string[] {
-    const r = this.recovered;
-    this.recovered = [];
-    return r;
-  }
-
-  names(): string[] {
-    return [...this.files.keys()].sort(compareNames);
-  }
-
-  /** Applies one read of `name`. Returns true when what the file serves may have changed. */
-  update(name: string, path: string, read: ReadOutcome): boolean {
-    let st = this.files.get(name);
-    if (!st) {
-      st = { path, served: [], documentProblems: [] };
-      this.files.set(name, st);
-    }
-    if ('error' in read) {
-      const code = read.error.code ?? 'EIO';
-      st.error = { kind: 'read', file: path, message: `cannot read file: ${code}: ${read.error.message}` };
-      st.text = undefined;
-      return false;
-    }
-    if (st.text === read.text) return false;
-    st.text = read.text;
-    const wasFailing = st.error !== undefined;
-    const parsed = parseManifestText(read.text, path);
-    if (!parsed.ok) {
-      st.error = parsed.error;
-      return false;
-    }
-    st.error = undefined;
-    if (wasFailing) this.recovered.push(path);
-
-    const previous = new Map(st.served.map((o) => [o.key, o]));
-    const served: EndpointObject[] = [];
-    const seen = new Map<string, string>();
-    const problems = [...parsed.problems];
-    for (const o of parsed.objects) {
-      const first = seen.get(o.key);
-      if (first !== undefined) {
-        problems.push({
-          kind: 'duplicate', file: path, object: o.key,
-          message: `${o.origin.file ?? path} defines ${o.key} again; ${first} is served`,
-        });
-        continue;
-      }
-      seen.set(o.key, o.origin.file ?? path);
-      served.push(o);
-    }
-    // A DNSEndpoint that became malformed keeps its last good version, as an
-    // API server would have refused the update.
-    for (const key of parsed.rejectedKeys) {
-      const last = previous.get(key);
-      if (last && !seen.has(key)) {
-        seen.set(key, last.origin.file ?? path);
-        served.push(last);
-      }
-    }
-    st.served = served;
-    st.documentProblems = problems;
-    return true;
-  }
-
-  delete(name: string): boolean {
-    return this.files.delete(name);
-  }
-
-  /** The objects to serve, by key, first file in name order winning; and every current problem. */
-  resolve(): { objects: Map<string, EndpointObject>; problems: ManifestProblem[] } {
-    const objects = new Map<string, EndpointObject>();
-    const problems: ManifestProblem[] = [];
-    for (const name of this.names()) {
-      const st = this.files.get(name) as FileState;
-      if (st.error) problems.push(st.error);
-      problems.push(...st.documentProblems);
-      for (const o of st.served) {
-        const winner = objects.get(o.key);
-        if (winner) {
-          problems.push({
-            kind: 'duplicate', file: st.path, object: o.key,
-            message: `${o.origin.file ?? st.path} defines ${o.key} again; ${winner.origin.file ?? '?'} is served`,
-          });
-          continue;
-        }
-        objects.set(o.key, o);
-      }
-    }
-    return { objects, problems };
-  }
-}
-
-/** Code-unit order: the same on every machine and locale. */
-function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Reads the folder once into `set`. Throws only when the folder itself cannot be listed. */
-async function readFolder(dir: string, set: ManifestSet): Promise<void> {
-  const entries = await readdir(dir);
-  const names = entries.filter(isManifestFileName).sort(compareNames);
-  // Reads overlap (a rescan reads every file), updates apply in name order.
-  const reads = await mapLimited(names, READ_CONCURRENCY, (name) => readOne(join(dir, name)));
-  const present = new Set<string>();
-  names.forEach((name, i) => {
-    const read = reads[i];
-    if (read === undefined) return;
-    present.add(name);
-    set.update(name, join(dir, name), read);
-  });
-  for (const name of set.names()) if (!present.has(name)) set.delete(name);
-}
-
-const READ_CONCURRENCY = 16;
-
-/** The file's text or why it cannot be read; undefined when it is not (or no longer) a file. */
-async function readOne(path: string): Promise<ReadOutcome | undefined> {
-  try {
-    return { text: await readFile(path, 'utf8') };
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    // Gone between listing and reading, a dangling link (a ConfigMap key
-    // mid-swap), or a directory that happens to be called x.yaml: not a file.
-    if (e.code === 'ENOENT' || e.code === 'ENOTDIR' || e.code === 'EISDIR') return undefined;
-    return { error: e };
-  }
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-/**
- * One-shot read of files and folders (each folder non-recursive) into one set, for `crdns check`
- * and tests: what would be served, and what is wrong, under the same rules as a served folder
- * (a key defined twice: the first file by path wins, the other is reported).
- */
-export async function loadManifests(paths: readonly string[]): Promise<{ objects: EndpointObject[]; problems: ManifestProblem[]; files: string[] }> {
-  const set = new ManifestSet();
-  for (const p of paths) {
-    const files = (await stat(p)).isDirectory() ? (await readdir(p)).filter(isManifestFileName).sort(compareNames).map((n) => join(p, n)) : [p];
-    for (const file of files) {
-      const read = await readOne(file);
-      if (read !== undefined) set.update(file, file, read);
-    }
-  }
-  const { objects, problems } = set.resolve();
-  return { objects: [...objects.values()].sort((a, b) => compareNames(a.key, b.key)), problems, files: set.names() };
-}
-
-/** One-shot read of one folder; `files` are the file names inside it. */
-export async function loadManifestFolder(dir: string): ReturnType<typeof loadManifests> {
-  const r = await loadManifests([dir]);
-  return { ...r, files: r.files.map((f) => basename(f)) };
 }
 
 function sameObject(a: EndpointObject, b: EndpointObject): boolean {
@@ -273,27 +79,18 @@ export class ManifestFolderSource implements EndpointSource {
   /** Rescans run one at a time, in order. */
   private chain: Promise<void> = Promise.resolve();
   private queued: Promise<void> | undefined;
-  private running = false;
-  private scans = 0;
+
+  private readonly logger: Logger;
 
   constructor(opts: ManifestFolderOptions) {
     this.opts = opts;
     this.dir = opts.dir;
+    this.logger = opts.logger ?? silentLogger;
   }
 
   /** Current file-level and document-level problems, in file name order. */
   problems(): ManifestProblem[] {
     return this.folderProblem ? [this.folderProblem, ...this.current] : [...this.current];
-  }
-
-  /** Completed scans, the initial one included; lets tests and probes wait for "a rescan happened". */
-  scanCount(): number {
-    return this.scans;
-  }
-
-  /** No fs event is waiting out its debounce and no rescan is queued or running. */
-  isIdle(): boolean {
-    return this.debounceTimer === undefined && this.queued === undefined && !this.running;
   }
 
   /** Rescans now (after any scan in progress) and resolves when the result has reached the sink. */
@@ -327,7 +124,6 @@ export class ManifestFolderSource implements EndpointSource {
   private async initialLoad(sink: EndpointSink): Promise<void> {
     await readFolder(this.dir, this.set);
     const { objects, problems } = this.set.resolve();
-    this.scans++;
     this.emitted = objects;
     this.publishProblems(problems);
     this.set.takeRecovered();
@@ -352,12 +148,7 @@ export class ManifestFolderSource implements EndpointSource {
     if (this.queued) return this.queued;
     const run = this.chain.then(async () => {
       this.queued = undefined;
-      this.running = true;
-      try {
-        if (!this.stopped) await this.rescanNow();
-      } finally {
-        this.running = false;
-      }
+      if (!this.stopped) await this.rescanNow();
     });
     this.queued = run;
     this.chain = run.catch((err: unknown) => this.fail(err));
@@ -375,17 +166,15 @@ export class ManifestFolderSource implements EndpointSource {
       // wiping the zone, and say so.
       const e = err as NodeJS.ErrnoException;
       const p: ManifestProblem = { kind: 'folder', file: this.dir, message: `cannot list folder: ${e.code ?? ''} ${e.message}` };
-      if (this.folderProblem?.message !== p.message) this.opts.onProblem?.(p);
+      if (this.folderProblem?.message !== p.message) this.logProblem(p);
       this.folderProblem = p;
-      this.scans++;
       return;
     }
     if (this.stopped) return;
     const { objects, problems } = this.set.resolve();
     this.publishProblems(problems);
-    for (const f of this.set.takeRecovered()) this.opts.onFileRecovered?.(f);
+    for (const file of this.set.takeRecovered()) this.logger.info('manifest file readable again', { file });
     this.apply(objects);
-    this.scans++;
   }
 
   /** Hands the difference between what the sink holds and `next` to the sink. */
@@ -419,7 +208,7 @@ export class ManifestFolderSource implements EndpointSource {
         this.fail(err);
       }
     }
-    if (change.upserted.length > 0 || change.removed.length > 0) this.opts.onApplied?.(change);
+    if (change.upserted.length > 0 || change.removed.length > 0) this.logger.debug('manifest changes applied', { upserted: change.upserted.length, removed: change.removed.length });
   }
 
   private publishProblems(problems: ManifestProblem[]): void {
@@ -428,11 +217,15 @@ export class ManifestFolderSource implements EndpointSource {
     for (const p of problems) {
       const id = `${p.kind}\u0000${formatManifestProblem(p)}`;
       now.add(id);
-      if (this.reported.has(id)) continue;
-      if (p.kind === 'parse' || p.kind === 'read') this.opts.onFileError?.(p.file, p);
-      else this.opts.onProblem?.(p);
+      if (!this.reported.has(id)) this.logProblem(p);
     }
     this.reported = now;
+  }
+
+  private logProblem(p: ManifestProblem): void {
+    const fields = { file: p.file, kind: p.kind, line: p.line, column: p.column, document: p.document, object: p.object, reason: p.message };
+    if (p.kind === 'parse' || p.kind === 'read') this.logger.warn('manifest file unusable; its last good content keeps serving', fields);
+    else this.logger.warn('manifest problem', fields);
   }
 
   private onWatchEvent(): void {
@@ -487,6 +280,6 @@ export class ManifestFolderSource implements EndpointSource {
   }
 
   private fail(err: unknown): void {
-    if (this.opts.onError) this.opts.onError(err);
+    this.logger.error('manifest source error', { error: err });
   }
 }

@@ -1,5 +1,5 @@
 /**
- * KubernetesSource and StatusReporter against a real kube-apiserver + etcd:
+ * DnsEndpointSource and StatusReporter against a real kube-apiserver + etcd:
  * DNSEndpoints created, changed and deleted with kubectl reach the sink, and
  * invalid endpoints come back as status and Events on the resource.
  */
@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { validateObject } from '../../../src/endpoint/validate-object.js';
-import { KubernetesSource, type KubernetesSourceOptions } from '../../../src/sources/dnsendpoints/source.js';
+import { DnsEndpointSource, type DnsEndpointSourceOptions } from '../../../src/sources/dnsendpoints/source.js';
 import { StatusReporter } from '../../../src/feedback/status-reporter.js';
 import type { Condition } from '../../../src/sources/dnsendpoints/resource.js';
 import { ControlPlane, CRD_FILE } from '../../harness/control-plane.js';
@@ -55,8 +55,8 @@ describe('Kubernetes source against a real API server', function () {
     await plane?.stop();
   });
 
-  async function startSource(options: Partial<KubernetesSourceOptions> = {}, sink = new RecordingSink()): Promise<{ source: KubernetesSource; sink: RecordingSink }> {
-    const source = new KubernetesSource({ kubeConfig: plane.kubeConfig('admin'), ...options });
+  async function startSource(options: Partial<DnsEndpointSourceOptions> = {}, sink = new RecordingSink()): Promise<{ source: DnsEndpointSource; sink: RecordingSink }> {
+    const source = new DnsEndpointSource({ kubeConfig: plane.kubeConfig('admin'), ...options });
     cleanups.push(() => source.stop());
     await source.start(sink);
     return { source, sink };

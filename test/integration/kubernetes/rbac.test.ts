@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { validateObject } from '../../../src/endpoint/validate-object.js';
-import { KubernetesSource } from '../../../src/sources/dnsendpoints/source.js';
+import { DnsEndpointSource } from '../../../src/sources/dnsendpoints/source.js';
 import { StatusReporter } from '../../../src/feedback/status-reporter.js';
 import { ControlPlane } from '../../harness/control-plane.js';
 import { aRecord, dnsEndpointManifest } from '../../harness/dnsendpoint-manifests.js';
@@ -33,7 +33,7 @@ describe('crdns RBAC rules against a real API server', function () {
         reporter?.report(object.key, object.origin.generation, validateObject(object, { zones: ['example.org'], defaultTtl: 300 }).problems);
       }
     });
-    const source = new KubernetesSource({
+    const source = new DnsEndpointSource({
       kubeconfig: plane.kubeconfigPath('crdns'),
       backoff: { initialMs: 250, maxMs: 2_000 },
     });

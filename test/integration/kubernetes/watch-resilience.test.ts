@@ -7,7 +7,7 @@
 import { callbackLogger } from '../../support/logger.js';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { KubernetesSource, type KubernetesSourceOptions } from '../../../src/sources/dnsendpoints/source.js';
+import { DnsEndpointSource, type DnsEndpointSourceOptions } from '../../../src/sources/dnsendpoints/source.js';
 import { ControlPlane } from '../../harness/control-plane.js';
 import { aRecord } from '../../harness/dnsendpoint-manifests.js';
 import { TcpProxy } from '../../harness/tcp-proxy.js';
@@ -38,9 +38,9 @@ describe('Kubernetes source through control plane outages', function () {
     await plane?.stop();
   });
 
-  async function startSource(namespace: string, options: Partial<KubernetesSourceOptions> = {}): Promise<{ source: KubernetesSource; sink: RecordingSink; logs: string[] }> {
+  async function startSource(namespace: string, options: Partial<DnsEndpointSourceOptions> = {}): Promise<{ source: DnsEndpointSource; sink: RecordingSink; logs: string[] }> {
     const logs: string[] = [];
-    const source = new KubernetesSource({
+    const source = new DnsEndpointSource({
       kubeConfig: plane.kubeConfig('admin'),
       namespaces: [namespace],
       // Reconnect within a few seconds of the server coming back.

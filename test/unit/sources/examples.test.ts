@@ -9,7 +9,7 @@ import { parseName } from '../../../src/dns/name.js';
 import type { RRsetInput } from '../../../src/dns/zone-input.js';
 import { validateObject } from '../../../src/endpoint/validate-object.js';
 import { formatManifestProblem } from '../../../src/sources/manifests/documents.js';
-import { loadManifestFolder } from '../../../src/sources/manifests/folder-source.js';
+import { loadManifestFolder } from '../../../src/sources/manifests/read-files.js';
 
 // dist/test/unit/sources/ -> repository root
 const EXAMPLES = fileURLToPath(new URL('../../../../examples/manifests', import.meta.url));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EndpointObject, EndpointSink } from '../../../../src/endpoint/endpoint.js';
 import { loadKubeConfig } from '../../../../src/kubernetes/client.js';
-import { KubernetesSource, type KubernetesSourceOptions } from '../../../../src/sources/dnsendpoints/source.js';
+import { DnsEndpointSource, type DnsEndpointSourceOptions } from '../../../../src/sources/dnsendpoints/source.js';
 import { eventually, FakeListWatch, obj, tick, type FakeObject } from '../../../support/fake-list-watch.js';
 
 type Call = string;
@@ -29,15 +29,15 @@ class RecordingSink implements EndpointSink {
   }
 }
 
-function setup(options: Partial<KubernetesSourceOptions> = {}): {
-  source: KubernetesSource;
+function setup(options: Partial<DnsEndpointSourceOptions> = {}): {
+  source: DnsEndpointSource;
   sink: RecordingSink;
   clients: Map<string, FakeListWatch>;
   scopes: Array<{ namespace?: string; labelSelector?: string }>;
 } {
   const clients = new Map<string, FakeListWatch>();
   const scopes: Array<{ namespace?: string; labelSelector?: string }> = [];
-  const source = new KubernetesSource({
+  const source = new DnsEndpointSource({
     backoff: { initialMs: 1, maxMs: 5 },
     ...options,
     clientFactory: (scope) => {
@@ -63,7 +63,7 @@ const withGeneration = (name: string, rv: string, generation: number, targets: s
   return o;
 };
 
-describe('KubernetesSource (with a fake API)', () => {
+describe('DnsEndpointSource (with a fake API)', () => {
   it('hands the first listing over as one replaceAll, then synced, then each change at once', async () => {
     const { source, sink, clients } = setup();
     await source.start(sink);
@@ -250,6 +250,6 @@ current-context: x
     delete process.env['KUBECONFIG'];
     process.env['HOME'] = dir;
     assert.throws(() => loadKubeConfig(), /no Kubernetes credentials/);
-    assert.throws(() => new KubernetesSource({}), /no Kubernetes credentials/);
+    assert.throws(() => new DnsEndpointSource({}), /no Kubernetes credentials/);
   });
 });

@@ -1,0 +1,126 @@
+/**
+ * What a set of manifest files serves, by the rules in docs/architecture.md
+ * (a file that stops parsing keeps its last good objects; a malformed
+ * DNSEndpoint keeps its last good version; a key defined twice is served from
+ * the first file in name order). No I/O here, so the rules can be tested
+ * apart from the file system.
+ */
+import type { EndpointObject } from '../../endpoint/endpoint.js';
+import { parseManifestText, type ManifestProblem } from './documents.js';
+
+interface FileState {
+  path: string;
+  /** Last text read, good or bad, so unchanged files are not parsed again. */
+  text?: string;
+  /** What this file currently contributes, in document order, keys unique within the file. */
+  served: EndpointObject[];
+  /** Set while the file cannot be read or parsed. */
+  error?: ManifestProblem;
+  /** Problems of documents inside an otherwise good file. */
+  documentProblems: ManifestProblem[];
+}
+
+export type ReadOutcome = { text: string } | { error: NodeJS.ErrnoException };
+
+export class ManifestSet {
+  private readonly files = new Map<string, FileState>();
+  private recovered: string[] = [];
+
+  /** Files that parse again since the last call, for the hooks. */
+  takeRecovered(): string[] {
+    const r = this.recovered;
+    this.recovered = [];
+    return r;
+  }
+
+  names(): string[] {
+    return [...this.files.keys()].sort(compareNames);
+  }
+
+  /** Applies one read of `name`. Returns true when what the file serves may have changed. */
+  update(name: string, path: string, read: ReadOutcome): boolean {
+    let st = this.files.get(name);
+    if (!st) {
+      st = { path, served: [], documentProblems: [] };
+      this.files.set(name, st);
+    }
+    if ('error' in read) {
+      const code = read.error.code ?? 'EIO';
+      st.error = { kind: 'read', file: path, message: `cannot read file: ${code}: ${read.error.message}` };
+      st.text = undefined;
+      return false;
+    }
+    if (st.text === read.text) return false;
+    st.text = read.text;
+    const wasFailing = st.error !== undefined;
+    const parsed = parseManifestText(read.text, path);
+    if (!parsed.ok) {
+      st.error = parsed.error;
+      return false;
+    }
+    st.error = undefined;
+    if (wasFailing) this.recovered.push(path);
+
+    const previous = new Map(st.served.map((o) => [o.key, o]));
+    const served: EndpointObject[] = [];
+    const seen = new Map<string, string>();
+    const problems = [...parsed.problems];
+    for (const o of parsed.objects) {
+      const first = seen.get(o.key);
+      if (first !== undefined) {
+        problems.push({
+          kind: 'duplicate', file: path, object: o.key,
+          message: `${o.origin.file ?? path} defines ${o.key} again; ${first} is served`,
+        });
+        continue;
+      }
+      seen.set(o.key, o.origin.file ?? path);
+      served.push(o);
+    }
+    // A DNSEndpoint that became malformed keeps its last good version, as an
+    // API server would have refused the update.
+    for (const key of parsed.rejectedKeys) {
+      const last = previous.get(key);
+      if (last && !seen.has(key)) {
+        seen.set(key, last.origin.file ?? path);
+        served.push(last);
+      }
+    }
+    st.served = served;
+    st.documentProblems = problems;
+    return true;
+  }
+
+  delete(name: string): boolean {
+    return this.files.delete(name);
+  }
+
+  /** The objects to serve, by key, first file in name order winning; and every current problem. */
+  resolve(): { objects: Map<string, EndpointObject>; problems: ManifestProblem[] } {
+    const objects = new Map<string, EndpointObject>();
+    const problems: ManifestProblem[] = [];
+    for (const name of this.names()) {
+      const st = this.files.get(name) as FileState;
+      if (st.error) problems.push(st.error);
+      problems.push(...st.documentProblems);
+      for (const o of st.served) {
+        const winner = objects.get(o.key);
+        if (winner) {
+          problems.push({
+            kind: 'duplicate', file: st.path, object: o.key,
+            message: `${o.origin.file ?? st.path} defines ${o.key} again; ${winner.origin.file ?? '?'} is served`,
+          });
+          continue;
+        }
+        objects.set(o.key, o);
+      }
+    }
+    return { objects, problems };
+  }
+}
+
+/** Code-unit order: the same on every machine and locale. */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+

@@ -1,0 +1,75 @@
+/** Reading manifest files from disk into a ManifestSet: a whole folder (for the live source) or named files and folders once (for `crdns check`). */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { EndpointObject } from '../../endpoint/endpoint.js';
+import { isManifestFileName, type ManifestProblem } from './documents.js';
+import { compareNames, ManifestSet, type ReadOutcome } from './manifest-set.js';
+
+/** Reads the folder once into `set`. Throws only when the folder itself cannot be listed. */
+export async function readFolder(dir: string, set: ManifestSet): Promise<void> {
+  const entries = await readdir(dir);
+  const names = entries.filter(isManifestFileName).sort(compareNames);
+  // Reads overlap (a rescan reads every file), updates apply in name order.
+  const reads = await mapLimited(names, READ_CONCURRENCY, (name) => readOne(join(dir, name)));
+  const present = new Set<string>();
+  names.forEach((name, i) => {
+    const read = reads[i];
+    if (read === undefined) return;
+    present.add(name);
+    set.update(name, join(dir, name), read);
+  });
+  for (const name of set.names()) if (!present.has(name)) set.delete(name);
+}
+
+const READ_CONCURRENCY = 16;
+
+/** The file's text or why it cannot be read; undefined when it is not (or no longer) a file. */
+async function readOne(path: string): Promise<ReadOutcome | undefined> {
+  try {
+    return { text: await readFile(path, 'utf8') };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    // Gone between listing and reading, a dangling link (a ConfigMap key
+    // mid-swap), or a directory that happens to be called x.yaml: not a file.
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR' || e.code === 'EISDIR') return undefined;
+    return { error: e };
+  }
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
+ * One-shot read of files and folders (each folder non-recursive) into one set, for `crdns check`
+ * and tests: what would be served, and what is wrong, under the same rules as a served folder
+ * (a key defined twice: the first file by path wins, the other is reported).
+ */
+export async function loadManifests(paths: readonly string[]): Promise<{ objects: EndpointObject[]; problems: ManifestProblem[]; files: string[] }> {
+  const set = new ManifestSet();
+  for (const p of paths) {
+    const files = (await stat(p)).isDirectory() ? (await readdir(p)).filter(isManifestFileName).sort(compareNames).map((n) => join(p, n)) : [p];
+    for (const file of files) {
+      const read = await readOne(file);
+      if (read !== undefined) set.update(file, file, read);
+    }
+  }
+  const { objects, problems } = set.resolve();
+  return { objects: [...objects.values()].sort((a, b) => compareNames(a.key, b.key)), problems, files: set.names() };
+}
+
+/** One-shot read of one folder; `files` are the file names inside it. */
+export async function loadManifestFolder(dir: string): ReturnType<typeof loadManifests> {
+  const r = await loadManifests([dir]);
+  return { ...r, files: r.files.map((f) => basename(f)) };
+}
+
