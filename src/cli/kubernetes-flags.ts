@@ -24,7 +24,8 @@ export async function kubernetesSourceFromFlags(v: FlagValues, logger: Logger): 
     source,
     onRebuild: (e: RebuildEvent) => {
       if (!reporter) return;
-      for (const [key, object] of e.objects) reporter.report(key, object.origin.generation, e.problems.get(key) ?? []);
+      // Only what this build touched; the reporter works through it off the query path.
+      reporter.reportMany([...e.touched].map(([key, t]) => ({ key, generation: t.object.origin.generation, problems: t.problems })));
     },
     stop: async () => {
       await reporter?.stop();

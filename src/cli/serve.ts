@@ -56,7 +56,7 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
     health.set(true);
     metrics.rebuilt(e);
     wiring.onRebuild?.(e);
-    const fields = { generation: e.snapshot.generation, serial: e.snapshot.serial, objects: e.objects.size, rrsets: e.snapshot.stats.rrsets, buildMs: e.buildMs };
+    const fields = { generation: e.snapshot.generation, serial: e.snapshot.serial, objects: e.objectCount, rrsets: e.snapshot.stats.rrsets, buildMs: e.buildMs };
     if (first) logger.info('serving first snapshot', fields);
     else logger.debug('serving new snapshot', fields);
     first = false;

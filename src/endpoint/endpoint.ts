@@ -1,19 +1,21 @@
 /**
- * The Endpoint is the one currency between sources and the zone store, as in
- * ExternalDNS: sources turn whatever they read (a manifest file, a
- * DNSEndpoint watched from Kubernetes) into EndpointObjects, and nothing
- * downstream knows which source it was.
+ * The currency between sources and the zone store, as in ExternalDNS: sources
+ * turn whatever they read (a manifest file, a DNSEndpoint watched from
+ * Kubernetes) into EndpointObjects, and nothing downstream knows which source
+ * it was. An object's entries arrive as the source read them; endpoint-shape.ts
+ * turns each into a typed Endpoint, or a problem, before anything else looks
+ * at it.
  */
 
-/** One `spec.endpoints[]` entry of a DNSEndpoint, after validation of its shape. */
+/** One `spec.endpoints[]` entry of a DNSEndpoint, after its shape is checked (endpoint-shape.ts). */
 export interface Endpoint {
   dnsName: string;
   recordType: string;
-  targets: string[];
+  targets: readonly string[];
   /** Seconds; 0 or absent means "use the default TTL". */
   recordTTL?: number;
   setIdentifier?: string;
-  labels?: Record<string, string>;
+  labels?: Readonly<Record<string, string>>;
 }
 
 /** Where a set of endpoints came from; what an owner needs to find the object. */
@@ -24,14 +26,15 @@ export interface EndpointOrigin {
   name: string;
   /** metadata.generation when the source knows it. */
   generation?: number;
+  /** metadata.uid when the source knows it: a deleted and recreated object is a new object. */
   uid?: string;
   /** The file (and document index) it was read from, for manifest sources. */
   file?: string;
 }
 
 /**
- * One DNSEndpoint as a source hands it over. `endpoints` is left untyped on
- * purpose: each entry is validated on its own so one malformed entry cannot
+ * One DNSEndpoint as a source hands it over. `endpoints` holds the entries as
+ * read, on purpose: each is checked on its own, so one malformed entry cannot
  * take its siblings down.
  */
 export interface EndpointObject {
@@ -50,6 +53,26 @@ export interface EndpointProblem {
   /** The field at fault, e.g. "targets[1]" or "dnsName". */
   field: string;
   reason: string;
+}
+
+/** Identity of a problem, for "is this one new": the same problem re-found on every rebuild is one problem. */
+export function problemId(p: EndpointProblem): string {
+  return `${p.object}\u0000${p.index}\u0000${p.field}\u0000${p.reason}`;
+}
+
+/**
+ * What makes two versions of an object different for serving: identity (uid),
+ * version (generation) and content. A status write bumps resourceVersion but
+ * none of these, so it never causes a rebuild; a recreated object always does.
+ * This is the one "did it change" check; sources and the store both use it.
+ */
+export function objectFingerprint(o: EndpointObject): string {
+  return JSON.stringify([o.origin.uid ?? null, o.origin.generation ?? null, o.endpoints]);
+}
+
+/** Same fingerprint and same origin: nothing to hand over at all. */
+export function sameObject(a: EndpointObject, b: EndpointObject): boolean {
+  return a === b || (objectFingerprint(a) === objectFingerprint(b) && JSON.stringify(a.origin) === JSON.stringify(b.origin));
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { RRsetInput } from '../dns/zone-input.js';
 import type { EndpointObject, EndpointProblem } from './endpoint.js';
+import { endpointShape } from './endpoint-shape.js';
 import { isEndpointProblem, validateEndpoint, type ValidationContext } from './validate-endpoint.js';
 
 export type { ValidationContext } from './validate-endpoint.js';
@@ -13,9 +14,15 @@ export function validateObject(obj: EndpointObject, ctx: ValidationContext): { r
   const rrsets: RRsetInput[] = [];
   const problems: EndpointProblem[] = [];
   for (let i = 0; i < obj.endpoints.length; i++) {
-    const r = validateEndpoint(obj.endpoints[i], obj.key, i, ctx);
+    const r = validateRawEndpoint(obj.endpoints[i], obj.key, i, ctx);
     if (isEndpointProblem(r)) problems.push(r);
     else rrsets.push(r);
   }
   return { rrsets, problems };
+}
+
+/** One entry as a source read it: its shape, then its meaning. */
+export function validateRawEndpoint(raw: unknown, objectKey: string, index: number, ctx: ValidationContext): RRsetInput | EndpointProblem {
+  const ep = endpointShape(raw, objectKey, index);
+  return isEndpointProblem(ep) ? ep : validateEndpoint(ep, objectKey, index, ctx);
 }

@@ -18,11 +18,6 @@ export const INVALID_ENDPOINT_REASON = 'InvalidEndpoint';
 /** Events are read by people; the API server would accept more, kubectl shows less. */
 const MAX_EVENT_MESSAGE = 1024;
 
-/** Identity of a problem within one object generation. */
-export function problemId(problem: EndpointProblem): string {
-  return `${problem.index}\u0000${problem.field}\u0000${problem.reason}`;
-}
-
 function dnsNameAt(entry: DirectoryEntry, index: number): string | undefined {
   const endpoint = index >= 0 ? entry.endpoints[index] : undefined;
   const dnsName = endpoint && typeof endpoint === 'object' ? (endpoint as { dnsName?: unknown }).dnsName : undefined;
@@ -44,7 +39,7 @@ export function truncate(text: string, max: number): string {
 
 /** metadata.name for the Event: "<object>.<16 hex digits>", a valid DNS subdomain of at most 253 characters. */
 export function eventName(objectName: string, uid: string, generation: number, problem: EndpointProblem): string {
-  const digest = createHash('sha256').update(`${uid}\u0000${generation}\u0000${problemId(problem)}`).digest('hex').slice(0, 16);
+  const digest = createHash('sha256').update(`${uid}\u0000${generation}\u0000${problem.index}\u0000${problem.field}\u0000${problem.reason}`).digest('hex').slice(0, 16);
   const prefix = objectName.slice(0, 253 - 17).replace(/[.-]+$/, '');
   return `${prefix}.${digest}`;
 }

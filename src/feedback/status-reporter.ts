@@ -34,10 +34,11 @@
 
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { EndpointProblem } from '../endpoint/endpoint.js';
+import { problemId, type EndpointProblem } from '../endpoint/endpoint.js';
 import { Backoff, type BackoffOptions } from '../kubernetes/backoff.js';
 import type { Condition, DirectoryEntry, DnsEndpointStatus, ObjectDirectory } from '../sources/dnsendpoints/resource.js';
-import { describeProblem, problemEvent, problemId, truncate, type EventReporter } from './events.js';
+import { describeProblem, problemEvent, truncate, type EventReporter } from './events.js';
+import type { EventBody } from './status-api.js';
 import { KubernetesStatusApi, type StatusApi } from './status-api.js';
 import { describeError, httpStatusOf } from '../kubernetes/errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -69,8 +70,6 @@ export interface StatusReporterOptions {
   requestTimeoutMs?: number;
   /** Retry delays for failed writes. Default 1 s doubling to 5 min. */
   retry?: Partial<BackoffOptions>;
-  /** Events waiting beyond this are dropped (and counted). Default 1000. */
-  maxPendingEvents?: number;
 }
 
 export interface StatusReporterStats {
@@ -79,6 +78,7 @@ export interface StatusReporterStats {
   eventsCreated: number;
   /** Event creations that found the event already there (another replica, or before a restart). */
   eventsAlreadyRecorded: number;
+  /** Events given up on after repeated failures. */
   eventsDropped: number;
   /** Writes waiting in the queue or for a retry. */
   pending: number;
@@ -101,8 +101,10 @@ interface Desired {
 interface Memory {
   uid: string;
   generation: number;
-  /** problemIds already queued or recorded as Events. */
+  /** Problems of this generation already queued or recorded as Events (problemId within the object). */
   emitted: Set<string>;
+  /** Events queued for this object and not yet written, oldest first. */
+  unwritten: Array<{ event: EventBody; attempt: number }>;
   desired?: Desired;
   /** The last status write for `desired`: resourceVersion before it and after it. */
   written?: { fingerprint: string; before: string; after?: string };
@@ -111,6 +113,8 @@ interface Memory {
 const MAX_CONDITION_MESSAGE = 1024;
 const CONDITIONS_REPROBE_MS = 60 * 60_000;
 const MAX_EVENT_ATTEMPTS = 5;
+/** Reports looked at per turn of the event loop when many arrive at once. */
+const REPORT_SLICE = 500;
 
 export class StatusReporter {
   private readonly directory: ObjectDirectory;
@@ -122,13 +126,14 @@ export class StatusReporter {
   private readonly wantEvents: boolean;
   private readonly requestTimeoutMs: number;
   private readonly retryOptions: Partial<BackoffOptions>;
-  private readonly maxPendingEvents: number;
   private readonly memory = new Map<string, Memory>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly inflight = new Set<AbortController>();
   private conditionsSupport: 'unknown' | 'yes' | 'no' = 'unknown';
   private conditionsReprobeAt = 0;
-  private pendingEvents = 0;
+  /** Reports handed over in bulk and not yet looked at; worked through in slices, off the query path. */
+  private readonly backlog = new Map<string, { generation: number | undefined; problems: readonly EndpointProblem[] }>();
+  private draining = false;
   private reportsSincePrune = 0;
   private stopped = false;
   private readonly counters = {
@@ -158,15 +163,43 @@ export class StatusReporter {
     this.wantEvents = options.events ?? true;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.retryOptions = { initialMs: 1_000, maxMs: 5 * 60_000, factor: 2, jitter: 0.5, ...options.retry };
-    this.maxPendingEvents = options.maxPendingEvents ?? 1000;
   }
 
   get stats(): StatusReporterStats {
     return {
       ...this.counters,
-      pending: this.queue.size + this.retryTimers.size,
+      pending: this.queue.size + this.retryTimers.size + this.backlog.size,
       conditionsSupported: this.conditionsSupport === 'unknown' ? undefined : this.conditionsSupport === 'yes',
     };
+  }
+
+  /**
+   * Many reports at once (after a rebuild: the objects it touched). They are
+   * worked through a slice per turn of the event loop, so a first sync of
+   * 100k objects does not hold up queries; a newer report for a key still in
+   * the backlog replaces the older one.
+   */
+  reportMany(reports: Iterable<{ key: string; generation: number | undefined; problems: readonly EndpointProblem[] }>): void {
+    if (this.stopped) return;
+    for (const r of reports) {
+      this.backlog.delete(r.key);
+      this.backlog.set(r.key, { generation: r.generation, problems: r.problems });
+    }
+    if (!this.draining && this.backlog.size > 0) {
+      this.draining = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  private drain(): void {
+    let n = 0;
+    for (const [key, r] of this.backlog) {
+      if (this.stopped || n++ >= REPORT_SLICE) break;
+      this.backlog.delete(key);
+      this.report(key, r.generation, r.problems);
+    }
+    if (!this.stopped && this.backlog.size > 0) setImmediate(() => this.drain());
+    else this.draining = false;
   }
 
   /** See the contract at the top of this file. */
@@ -180,7 +213,7 @@ export class StatusReporter {
 
     let memory = this.memory.get(objectKey);
     if (!memory || memory.uid !== entry.uid || memory.generation !== gen) {
-      memory = { uid: entry.uid, generation: gen, emitted: new Set() };
+      memory = { uid: entry.uid, generation: gen, emitted: new Set(), unwritten: [] };
       this.memory.set(objectKey, memory);
     }
     if (this.wantEvents) this.queueEvents(entry, memory, own);
@@ -191,7 +224,8 @@ export class StatusReporter {
 
   /** Resolves when no write is waiting, running, or scheduled for retry. */
   async idle(): Promise<void> {
-    while (!this.stopped && (this.queue.busy || this.retryTimers.size > 0)) {
+    while (!this.stopped && (this.queue.busy || this.retryTimers.size > 0 || this.backlog.size > 0)) {
+      if (this.backlog.size > 0) await new Promise((resolve) => setImmediate(resolve));
       await this.queue.idle();
       if (this.retryTimers.size > 0) await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -200,6 +234,7 @@ export class StatusReporter {
   /** Drops pending writes and aborts the running one. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.backlog.clear();
     for (const timer of this.retryTimers) clearTimeout(timer);
     this.retryTimers.clear();
     for (const abort of this.inflight) abort.abort();
@@ -207,58 +242,50 @@ export class StatusReporter {
   }
 
   private queueEvents(entry: DirectoryEntry, memory: Memory, problems: readonly EndpointProblem[]): void {
+    let added = false;
     for (const problem of problems) {
       const id = problemId(problem);
       if (memory.emitted.has(id)) continue;
-      if (this.pendingEvents >= this.maxPendingEvents) {
-        this.counters.eventsDropped++;
-        continue;
-      }
       memory.emitted.add(id);
-      const event = problemEvent(entry, memory.generation, problem, this.reporter, new Date());
-      const taskId = `event:${event.metadata?.namespace}/${event.metadata?.name}`;
-      this.pendingEvents++;
-      const run = (attempt: number): Promise<void> => this.writeEvent(taskId, entry.key, entry.uid, event, attempt, run);
-      if (!this.queue.enqueue(taskId, () => run(1))) {
-        this.pendingEvents--;
-        this.counters.eventsDropped++;
-      }
+      memory.unwritten.push({ event: problemEvent(entry, memory.generation, problem, this.reporter, new Date()), attempt: 1 });
+      added = true;
     }
+    if (added) this.queueEventTask(entry.key, memory);
   }
 
-  private async writeEvent(
-    taskId: string,
-    key: string,
-    uid: string,
-    event: ReturnType<typeof problemEvent>,
-    attempt: number,
-    again: (attempt: number) => Promise<void>,
-  ): Promise<void> {
+  /** One task per object: it writes the oldest unwritten event and queues itself again while more wait. */
+  private queueEventTask(key: string, memory: Memory): void {
+    const taskId = `events:${key}`;
+    this.queue.enqueue(taskId, () => this.writeEvent(taskId, key, memory));
+  }
+
+  private async writeEvent(taskId: string, key: string, memory: Memory): Promise<void> {
     const current = this.directory.lookup(key);
-    if (!current || current.uid !== uid) {
-      this.pendingEvents--;
-      return;
-    }
+    // Superseded: the object is gone or was recreated; a newer generation has its own memory.
+    if (!current || current.uid !== memory.uid || this.memory.get(key) !== memory) return;
+    const next = memory.unwritten[0];
+    if (!next) return;
+    const { event } = next;
     try {
       await this.withTimeout((signal) => this.api.createEvent(current.namespace, event, signal));
       this.counters.eventsCreated++;
-      this.pendingEvents--;
+      memory.unwritten.shift();
       this.logger.debug('recorded event', { object: key, event: event.metadata?.name, message: event.message });
     } catch (err) {
       if (httpStatusOf(err) === 409) {
         this.counters.eventsAlreadyRecorded++;
-        this.pendingEvents--;
-        return;
-      }
-      if (attempt >= MAX_EVENT_ATTEMPTS || this.stopped) {
+        memory.unwritten.shift();
+      } else if (next.attempt >= MAX_EVENT_ATTEMPTS || this.stopped) {
         this.counters.eventsDropped++;
-        this.pendingEvents--;
+        memory.unwritten.shift();
         this.logger.warn('giving up on event', { object: key, event: event.metadata?.name, error: describeError(err) });
+      } else {
+        this.logger.debug('event write failed; will retry', { object: key, error: describeError(err), attempt: next.attempt });
+        this.retryLater(taskId, next.attempt++, () => this.writeEvent(taskId, key, memory));
         return;
       }
-      this.logger.debug('event write failed; will retry', { object: key, error: describeError(err), attempt });
-      this.retryLater(taskId, attempt, () => again(attempt + 1));
     }
+    if (memory.unwritten.length > 0) this.queueEventTask(key, memory);
   }
 
   private queueStatus(entry: DirectoryEntry, memory: Memory, desired: Desired): void {

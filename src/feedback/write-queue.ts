@@ -3,7 +3,10 @@
  * not part of serving, so they run one at a time, behind a token bucket, off
  * the path that swaps zone snapshots. Tasks are keyed: enqueueing a key that
  * is already waiting replaces its task in place, so a burst of reports for one
- * object costs one write, made with the newest data.
+ * object costs one write, made with the newest data. Callers key by object, so
+ * the queue holds at most a few tasks per object and needs no cap of its own:
+ * a cap would have to refuse some object's feedback, and that object would
+ * then never hear back until it changed.
  */
 
 import { describeError } from '../kubernetes/errors.js';
@@ -14,8 +17,6 @@ export interface WriteQueueOptions {
   ratePerSecond: number;
   /** Writes allowed back to back after a quiet period. */
   burst: number;
-  /** Waiting tasks beyond this are refused (and logged by the caller). */
-  maxPending: number;
   logger: Logger;
 }
 
@@ -32,7 +33,7 @@ export class WriteQueue {
   private idleWaiters: Array<() => void> = [];
 
   constructor(options: Partial<WriteQueueOptions> = {}) {
-    this.options = { ratePerSecond: 5, burst: 20, maxPending: 10_000, logger: silentLogger, ...options };
+    this.options = { ratePerSecond: 5, burst: 20, logger: silentLogger, ...options };
     if (!(this.options.ratePerSecond > 0) || !(this.options.burst >= 1)) {
       throw new RangeError('write queue needs ratePerSecond > 0 and burst >= 1');
     }
@@ -48,10 +49,9 @@ export class WriteQueue {
     return this.running !== undefined || this.pending.size > 0;
   }
 
-  /** Adds or replaces the task for `id`. Returns false if refused (queue full or stopped). */
+  /** Adds or replaces the task for `id`. Returns false once stopped. */
   enqueue(id: string, task: WriteTask): boolean {
     if (this.stopped) return false;
-    if (!this.pending.has(id) && this.pending.size >= this.options.maxPending) return false;
     this.pending.set(id, task);
     this.pump();
     return true;

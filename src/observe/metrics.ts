@@ -34,7 +34,6 @@ export class Metrics implements QueryObserver {
   private readonly generation = new client.Gauge({ name: 'crdns_snapshot_generation', help: 'Number of the snapshot being served; increases with every data change.', registers: [this.registry] });
   private readonly serial = new client.Gauge({ name: 'crdns_snapshot_serial', help: 'SOA serial of the snapshot being served.', registers: [this.registry] });
   private readonly buildSeconds = new client.Histogram({ name: 'crdns_snapshot_build_seconds', help: 'Time to rebuild the snapshot after a change.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry] });
-  private readonly seenRejections = new Set<string>();
 
   constructor(snapshot: () => Snapshot | undefined, ready: () => boolean) {
     client.collectDefaultMetrics({ register: this.registry });
@@ -78,20 +77,11 @@ export class Metrics implements QueryObserver {
     this.records.reset();
     for (const [type, n] of Object.entries(e.snapshot.stats.recordsByType)) this.records.set({ type }, n);
     let invalid = 0;
-    const now = new Set<string>();
-    for (const [key, list] of e.problems) {
-      invalid += list.length;
-      for (const p of list) {
-        const id = `${key}|${p.index}|${p.field}|${p.reason}`;
-        now.add(id);
-        // Only the field's name becomes a label value: "labels[\"<any key>\"]" is user data and would mint series.
-        if (!this.seenRejections.has(id)) this.rejections.inc({ field: p.field.replace(/\[.*\]$/, '') });
-      }
-    }
-    this.seenRejections.clear();
-    for (const id of now) this.seenRejections.add(id);
+    for (const list of e.problems.values()) invalid += list.length;
+    // Only the field's name becomes a label value: "labels[\"<any key>\"]" is user data and would mint series.
+    for (const p of e.changes.problemsAppeared) this.rejections.inc({ field: p.field.replace(/\[.*\]$/, '') });
     this.invalid.set(invalid);
-    this.objects.set(e.objects.size);
+    this.objects.set(e.objectCount);
     this.generation.set(e.snapshot.generation);
     this.serial.set(e.snapshot.serial);
     this.buildSeconds.observe(e.buildMs / 1000);

@@ -11,13 +11,13 @@ import type { RRset } from '../dns/rrset.js';
 import type { ZoneConfig } from '../dns/zone-config.js';
 import type { RRsetInput } from '../dns/zone-input.js';
 import type { Snapshot } from '../dns/zone.js';
-import type { EndpointObject, EndpointProblem, EndpointSink } from '../endpoint/endpoint.js';
+import { objectFingerprint, problemId, type EndpointObject, type EndpointProblem, type EndpointSink } from '../endpoint/endpoint.js';
 import { validateObject } from '../endpoint/validate-object.js';
 import { silentLogger, type Logger } from '../logger.js';
 
 interface Validated {
   object: EndpointObject;
-  /** Raw content fingerprint: an identical re-delivery (resync) changes nothing. */
+  /** objectFingerprint(object): an identical re-delivery (resync) changes nothing. */
   fingerprint: string;
   rrsets: RRsetInput[];
   problems: EndpointProblem[];
@@ -31,12 +31,34 @@ export interface ZoneStoreOptions {
   clock?: () => number;
 }
 
-/** What observers learn after each rebuild. */
+/** What changed between the previous snapshot and this one, computed once per rebuild. */
+export interface StoreChanges {
+  /** Object keys new since the previous build. */
+  added: readonly string[];
+  /** Object keys whose content, uid or generation changed. */
+  changed: readonly string[];
+  removed: readonly string[];
+  /** Problems not present in the previous build, and problems gone since. */
+  problemsAppeared: readonly EndpointProblem[];
+  problemsCleared: readonly EndpointProblem[];
+}
+
+/** An object an observer should look at again, with all its current problems. */
+export interface TouchedObject {
+  object: EndpointObject;
+  problems: readonly EndpointProblem[];
+}
+
+/** What observers learn after each rebuild: the snapshot, and what changed. */
 export interface RebuildEvent {
   snapshot: Snapshot;
   /** Every current problem, by object key (validation and cross-object conflicts). */
   problems: ReadonlyMap<string, readonly EndpointProblem[]>;
-  objects: ReadonlyMap<string, EndpointObject>;
+  /** Objects known. */
+  objectCount: number;
+  changes: StoreChanges;
+  /** Added or changed objects, and objects whose problems changed (a conflict can come from another object). */
+  touched: ReadonlyMap<string, TouchedObject>;
   /** Milliseconds spent building. */
   buildMs: number;
 }
@@ -57,7 +79,10 @@ export class ZoneStore implements EndpointSink {
   private lastBuildMs = 0;
   private generation = 0;
   private serial = 0;
-  private lastProblems = new Set<string>();
+  /** The previous build's problems by problemId, to tell what appeared and cleared. */
+  private lastProblems = new Map<string, EndpointProblem>();
+  /** Changes since the last build; an object added then removed is in neither. */
+  private pending = { added: new Set<string>(), changed: new Set<string>(), removed: new Set<string>() };
   /** The last snapshot's RRsets by content, reused by the next build. */
   private encoded: ReadonlyMap<string, RRset> = new Map();
 
@@ -84,10 +109,7 @@ export class ZoneStore implements EndpointSink {
   replaceAll(objects: readonly EndpointObject[]): void {
     const keep = new Set(objects.map((o) => o.key));
     for (const key of this.objects.keys()) {
-      if (!keep.has(key)) {
-        this.objects.delete(key);
-        this.dirty = true;
-      }
+      if (!keep.has(key)) this.delete(key);
     }
     for (const o of objects) this.put(o);
     this.schedule();
@@ -99,10 +121,16 @@ export class ZoneStore implements EndpointSink {
   }
 
   remove(key: string): void {
-    if (this.objects.delete(key)) {
-      this.dirty = true;
-      this.schedule();
-    }
+    if (this.delete(key)) this.schedule();
+  }
+
+  private delete(key: string): boolean {
+    if (!this.objects.delete(key)) return false;
+    this.dirty = true;
+    if (this.pending.added.delete(key)) return true;
+    this.pending.changed.delete(key);
+    this.pending.removed.add(key);
+    return true;
   }
 
   synced(): void {
@@ -118,7 +146,7 @@ export class ZoneStore implements EndpointSink {
   }
 
   private put(object: EndpointObject): void {
-    const fingerprint = JSON.stringify([object.origin.generation ?? null, object.endpoints]);
+    const fingerprint = objectFingerprint(object);
     const prev = this.objects.get(object.key);
     if (prev && prev.fingerprint === fingerprint) {
       prev.object = object;
@@ -127,6 +155,13 @@ export class ZoneStore implements EndpointSink {
     const { rrsets, problems } = validateObject(object, this.ctx);
     this.objects.set(object.key, { object, fingerprint, rrsets, problems });
     this.dirty = true;
+    if (prev) {
+      if (!this.pending.added.has(object.key)) this.pending.changed.add(object.key);
+    } else if (this.pending.removed.delete(object.key)) {
+      this.pending.changed.add(object.key);
+    } else {
+      this.pending.added.add(object.key);
+    }
   }
 
   private schedule(): void {
@@ -176,10 +211,19 @@ export class ZoneStore implements EndpointSink {
     const buildMs = this.clock() - started;
     this.lastBuildEnd = started + buildMs;
     this.lastBuildMs = buildMs;
-    this.logProblemChanges(problems);
+    const changes = this.takeChanges(problems);
+    this.logProblems(changes.problemsAppeared);
     this.logger.debug('snapshot built', { generation: snapshot.generation, serial: snapshot.serial, objects: this.objects.size, rrsets: snapshot.stats.rrsets, buildMs });
-    const objects = new Map([...this.objects].map(([k, v]) => [k, v.object]));
-    const event: RebuildEvent = { snapshot, problems, objects, buildMs };
+    const touched = new Map<string, TouchedObject>();
+    const touch = (key: string): void => {
+      const v = this.objects.get(key);
+      if (v && !touched.has(key)) touched.set(key, { object: v.object, problems: problems.get(key) ?? [] });
+    };
+    for (const key of changes.added) touch(key);
+    for (const key of changes.changed) touch(key);
+    for (const p of changes.problemsAppeared) touch(p.object);
+    for (const p of changes.problemsCleared) touch(p.object);
+    const event: RebuildEvent = { snapshot, problems, objectCount: this.objects.size, changes, touched, buildMs };
     for (const l of this.listeners) {
       // An observer's bug must not take the data plane down: the snapshot is already swapped in.
       try {
@@ -191,27 +235,31 @@ export class ZoneStore implements EndpointSink {
     return event;
   }
 
+  private takeChanges(problems: ReadonlyMap<string, readonly EndpointProblem[]>): StoreChanges {
+    const now = new Map<string, EndpointProblem>();
+    for (const list of problems.values()) for (const p of list) now.set(problemId(p), p);
+    const problemsAppeared: EndpointProblem[] = [];
+    for (const [id, p] of now) if (!this.lastProblems.has(id)) problemsAppeared.push(p);
+    const problemsCleared: EndpointProblem[] = [];
+    for (const [id, p] of this.lastProblems) if (!now.has(id)) problemsCleared.push(p);
+    this.lastProblems = now;
+    const { added, changed, removed } = this.pending;
+    this.pending = { added: new Set(), changed: new Set(), removed: new Set() };
+    return { added: [...added], changed: [...changed], removed: [...removed], problemsAppeared, problemsCleared };
+  }
+
   /** One log line per invalid endpoint when it first appears, not on every rebuild. */
-  private logProblemChanges(problems: Map<string, EndpointProblem[]>): void {
-    const next = new Set<string>();
-    for (const [key, list] of problems) {
-      const origin = this.objects.get(key)?.object.origin;
-      for (const p of list) {
-        const id = `${key}|${p.index}|${p.field}|${p.reason}`;
-        next.add(id);
-        if (!this.lastProblems.has(id)) {
-          this.logger.warn('endpoint rejected', {
-            object: key,
-            source: origin?.source,
-            ...(origin?.file ? { file: origin.file } : {}),
-            endpoint: p.index,
-            field: p.field,
-            reason: p.reason,
-          });
-        }
-      }
+  private logProblems(appeared: readonly EndpointProblem[]): void {
+    for (const p of appeared) {
+      const origin = this.objects.get(p.object)?.object.origin;
+      this.logger.warn('endpoint rejected', {
+        object: p.object,
+        source: origin?.source,
+        ...(origin?.file ? { file: origin.file } : {}),
+        endpoint: p.index,
+        field: p.field,
+        reason: p.reason,
+      });
     }
-    this.lastProblems = next;
   }
 }
-

@@ -105,14 +105,3 @@ export function toDirectoryEntry(resource: DnsEndpointResource, key: string): Di
     status: resource.status && typeof resource.status === 'object' ? resource.status : undefined,
   };
 }
-
-/**
- * What makes two versions of an object different for DNS purposes. Status
- * writes (ours included) bump resourceVersion but not generation, and must
- * not cause a rebuild; a new generation always does, so that the catalog
- * reports on it and observedGeneration follows.
- */
-export function servingFingerprint(resource: DnsEndpointResource): string {
-  const meta = resource.metadata ?? {};
-  return `${meta.uid ?? ''}\u0000${meta.generation ?? ''}\u0000${JSON.stringify(endpointsOf(resource))}`;
-}

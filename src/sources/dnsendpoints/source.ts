@@ -24,12 +24,11 @@
  */
 
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { EndpointSink, EndpointSource } from '../../endpoint/endpoint.js';
+import { objectFingerprint, type EndpointSink, type EndpointSource } from '../../endpoint/endpoint.js';
 import type { BackoffOptions } from '../../kubernetes/backoff.js';
 import {
   DNSENDPOINT,
   keyOf,
-  servingFingerprint,
   toDirectoryEntry,
   toEndpointObject,
   type DirectoryEntry,
@@ -228,7 +227,7 @@ export class DnsEndpointSource implements EndpointSource, ObjectDirectory {
       const key = keyOf(resource);
       if (!key) continue;
       seen.add(key);
-      const fingerprint = servingFingerprint(resource);
+      const fingerprint = objectFingerprint(toEndpointObject(resource, key));
       const previous = this.objects.get(key);
       if (!previous || previous.fingerprint !== fingerprint) changed = true;
       this.objects.set(key, { scope, resource, fingerprint });
@@ -267,7 +266,7 @@ export class DnsEndpointSource implements EndpointSource, ObjectDirectory {
       if (this.initialSyncDone) this.callSink((sink) => sink.remove(key));
       return;
     }
-    const fingerprint = servingFingerprint(resource);
+    const fingerprint = objectFingerprint(toEndpointObject(resource, key));
     const previous = this.objects.get(key);
     this.objects.set(key, { scope, resource, fingerprint });
     if (this.initialSyncDone && previous?.fingerprint !== fingerprint) {

@@ -24,7 +24,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { EndpointObject, EndpointSink, EndpointSource } from '../../endpoint/endpoint.js';
+import { sameObject, type EndpointObject, type EndpointSink, type EndpointSource } from '../../endpoint/endpoint.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { formatManifestProblem, type ManifestProblem } from './documents.js';
 import { compareNames, ManifestSet } from './manifest-set.js';
@@ -52,10 +52,6 @@ export interface ManifestFolderOptions {
 export interface ManifestChange {
   upserted: string[];
   removed: string[];
-}
-
-function sameObject(a: EndpointObject, b: EndpointObject): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 export class ManifestFolderSource implements EndpointSource {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import type { EndpointObject } from '../../../src/endpoint/endpoint.js';
-import { validateEndpoint } from '../../../src/endpoint/validate-endpoint.js';
-import { validateObject } from '../../../src/endpoint/validate-object.js';
+import { validateObject, validateRawEndpoint as validateEndpoint } from '../../../src/endpoint/validate-object.js';
 
 const ctx = { zones: ['example.org', 'sub.example.org', 'example.net'], defaultTtl: 300 };
 const ep = (over: Record<string, unknown>): Record<string, unknown> => ({ dnsName: 'www.example.org', recordType: 'A', targets: ['192.0.2.1'], ...over });

@@ -307,4 +307,21 @@ describe('StatusReporter', () => {
     assert.equal(cluster.events.length, 0);
     await reporter.stop();
   });
+
+  it('gives every one of 20,000 objects its status and events, however many are pending', async function () {
+    this.timeout(120_000);
+    const { cluster, reporter } = setup({ writesPerSecond: 1_000_000, burst: 1_000_000 });
+    const n = 20_000;
+    const reports = [];
+    for (let i = 0; i < n; i++) {
+      cluster.add('apps', `o${i}`, 1, ENDPOINTS);
+      reports.push({ key: `apps/o${i}`, generation: 1, problems: [problem(`apps/o${i}`, 1, 'targets[1]', 'not an IPv4 address')] });
+    }
+    reporter.reportMany(reports);
+    await reporter.idle();
+    assert.equal(new Set(cluster.patches.map((p) => p.key)).size, n, 'a status write for every object');
+    assert.equal(cluster.events.length, n, 'an event for every object');
+    assert.equal(reporter.stats.eventsDropped, 0);
+    await reporter.stop();
+  });
 });

@@ -110,7 +110,8 @@ describe('zone store', () => {
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));
     assert.equal(events.length - before, 1);
-    assert.equal(events.at(-1)?.objects.size, 50);
+    assert.equal(events.at(-1)?.objectCount, 50);
+    assert.equal(events.at(-1)?.changes.added.length, 50);
   });
 
   it('never swaps in a partial snapshot: the old one serves until the new one is complete', () => {
@@ -190,5 +191,58 @@ describe('zone store', () => {
     const deadline = Date.now() + 30000;
     while (events.length === 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     assert.equal(ask(s.current!, 'changed.example.test', 'A').answer.length, 1);
+  });
+
+  it('tells observers once per rebuild what changed: objects added, changed, removed, problems appeared and cleared', () => {
+    const s = store();
+    const good = (ip: string) => [{ dnsName: 'www.example.test', recordType: 'A', targets: [ip] }];
+    s.replaceAll([obj('a/one', good('192.0.2.1')), obj('a/two', [{ dnsName: 'bad.example.test', recordType: 'A', targets: ['300.0.0.1'] }])]);
+    s.synced();
+    let e = built(s);
+    assert.deepEqual([...e.changes.added].sort(), ['a/one', 'a/two']);
+    assert.deepEqual(e.changes.problemsAppeared.map((p) => p.object), ['a/two']);
+    assert.deepEqual([...e.touched.keys()].sort(), ['a/one', 'a/two'], 'the first build touches everything');
+
+    // An identical re-delivery (a relist) is no change at all.
+    s.replaceAll([obj('a/one', good('192.0.2.1')), obj('a/two', [{ dnsName: 'bad.example.test', recordType: 'A', targets: ['300.0.0.1'] }])]);
+    assert.equal(s.flush(), undefined);
+
+    // a/two fixed; a/three added with a CNAME on a/one's name, which a/one keeps.
+    s.upsert(obj('a/two', [{ dnsName: 'ok.example.test', recordType: 'A', targets: ['192.0.2.2'] }], 2));
+    s.upsert(obj('a/three', [{ dnsName: 'www.example.test', recordType: 'CNAME', targets: ['ok.example.test'] }]));
+    e = built(s);
+    assert.deepEqual(e.changes.added, ['a/three']);
+    assert.deepEqual(e.changes.changed, ['a/two']);
+    assert.deepEqual(e.changes.problemsCleared.map((p) => p.object), ['a/two']);
+    assert.deepEqual(e.changes.problemsAppeared.map((p) => p.object), ['a/three']);
+    assert.deepEqual([...e.touched.keys()].sort(), ['a/three', 'a/two']);
+
+    // a/one goes: a/three's CNAME serves now, so a/three is touched although it did not change.
+    s.remove('a/one');
+    e = built(s);
+    assert.deepEqual(e.changes.removed, ['a/one']);
+    assert.deepEqual(e.changes.problemsCleared.map((p) => p.object), ['a/three']);
+    assert.deepEqual([...e.touched.keys()], ['a/three']);
+    assert.deepEqual(e.touched.get('a/three')?.problems, []);
+
+    // Removed, and added then removed between two builds: only the first is reported.
+    s.remove('a/three');
+    s.upsert(obj('a/four', good('192.0.2.4')));
+    s.remove('a/four');
+    e = built(s);
+    assert.deepEqual([e.changes.added, e.changes.changed, e.changes.removed], [[], [], ['a/three']]);
+    assert.equal(e.touched.size, 0);
+  });
+
+  it('counts a deleted and recreated object (new uid, same content) as changed', () => {
+    const s = store();
+    const withUid = (uid: string): EndpointObject => ({ ...obj('a/x', [{ dnsName: 'www.example.test', recordType: 'A', targets: ['192.0.2.1'] }]), origin: { source: 'test', namespace: 'a', name: 'x', generation: 1, uid } });
+    s.replaceAll([withUid('u1')]);
+    s.synced();
+    built(s);
+    s.replaceAll([withUid('u2')]);
+    const e = built(s);
+    assert.deepEqual(e.changes.changed, ['a/x']);
+    assert.ok(e.touched.has('a/x'), 'so feedback reaches the new object');
   });
 });
