@@ -1,18 +1,49 @@
-/** Polling with a deadline, for tests that wait on another process instead of sleeping a fixed time. */
+/**
+ * Polling with a deadline, for tests that wait on another process or an
+ * asynchronous loop instead of sleeping a fixed time. One loop, two spellings:
+ * `eventually` waits for a condition, `pollUntil` for a value that passes.
+ */
+import assert from 'node:assert/strict';
 
-/** Calls `fn` until `ok` accepts its value; errors count as "not yet". Fails with the last value and error. */
-export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 20000, stepMs = 100): Promise<T> {
+/** Polls `check` until it holds; fails naming `what` and `describe()` at the deadline. Errors thrown by `check` count as "not yet". */
+export async function eventually(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  describe: () => string = () => '',
+  timeoutMs = 60_000,
+  intervalMs = 2,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
   let lastErr: unknown;
-  while (Date.now() < deadline) {
+  for (;;) {
     try {
-      last = await fn();
-      if (ok(last)) return last;
+      if (await check()) return;
     } catch (err) {
       lastErr = err;
     }
-    await new Promise((r) => setTimeout(r, stepMs));
+    if (Date.now() > deadline) {
+      const state = describe();
+      assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}${state ? `; ${state}` : ''}${lastErr ? `; last error ${(lastErr as Error).message}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`${what}: gave up after ${timeoutMs} ms; last value ${JSON.stringify(last)}${lastErr ? `; last error ${(lastErr as Error).message}` : ''}`);
+}
+
+/** Calls `fn` until `ok` accepts its value, and returns that value. */
+export async function pollUntil<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
+  let last: T | undefined;
+  let have = false;
+  await eventually(
+    what,
+    async () => {
+      last = await fn();
+      have = true;
+      return ok(last);
+    },
+    () => `last value ${JSON.stringify(last)}`,
+    timeoutMs,
+    intervalMs,
+  );
+  if (!have) throw new Error(`${what}: no value`);
+  return last as T;
 }

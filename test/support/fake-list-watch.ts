@@ -91,14 +91,4 @@ export function obj(name: string, rv: string, extra: Partial<FakeObject> = {}, n
   };
 }
 
-/** Polls until `check` holds; fails naming `what` and the state at the deadline. */
-export async function eventually(what: string, check: () => boolean, describe: () => string = () => '', timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (check()) return;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${describe ? `; state: ${describe()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 export const tick = (ms = 20): Promise<void> => new Promise((r) => setTimeout(r, ms));

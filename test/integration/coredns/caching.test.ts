@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { corefile, dig, type DigResult } from '../../harness/coredns.js';
 import { startCrdns } from '../../harness/crdns-process.js';
-import { askCrdns, eventually, manifest, sleep, startStack, ZONE, type Stack } from './support.js';
+import { askCrdns, pollUntil, manifest, sleep, startStack, ZONE, type Stack } from './support.js';
 
 const SOA_MINIMUM = 3;
 
@@ -64,7 +64,7 @@ describe('CoreDNS (single-cluster.Corefile) cache: negative caching follows the 
       assert.equal(before.authority[0]?.ttl, SOA_MINIMUM, 'first lookup of a fresh name is a cache miss');
 
       await writeFile(path.join(stack.manifests, `late-${attempt}.json`), manifest(`late-${attempt}`, [{ dnsName: name, recordType: 'A', targets: ['192.0.2.77'], recordTTL: 60 }]));
-      await eventually(() => askCrdns(stack.crdns.addresses[0] as string, name, 'A'), (r) => r.status === 'NOERROR', `crdns serves ${name}`);
+      await pollUntil(() => askCrdns(stack.crdns.addresses[0] as string, name, 'A'), (r) => r.status === 'NOERROR', `crdns serves ${name}`);
       const liveAt = Date.now();
       const stillCached = await dig(name, 'A', { port: stack.coredns.port });
       const askedAt = Date.now();
@@ -150,7 +150,7 @@ describe('CoreDNS (single-cluster.Corefile) cache: serve_stale while crdns is do
     const restarted = await startCrdns({ zones: [ZONE], manifests: stack.manifests, listen: stack.crdns.addresses });
     const back = Date.now();
     try {
-      const fresh = await eventually(() => dig(`short.${ZONE}`, 'A', { port }), (r) => r.answer[0]?.rdata === '192.0.2.51', 'fresh answer after crdns restart', 60000, 250);
+      const fresh = await pollUntil(() => dig(`short.${ZONE}`, 'A', { port }), (r) => r.answer[0]?.rdata === '192.0.2.51', 'fresh answer after crdns restart', 60000, 250);
       assert.equal(fresh.answer[0]?.ttl, 2);
       console.log(`      serve_stale: fresh answer ${((Date.now() - back) / 1000).toFixed(1)} s after crdns was back (failure recheck 10 s)`);
     } finally {

@@ -24,7 +24,7 @@ import dnsPacket from 'dns-packet';
 import { corefile, encodeQuery, freePort, startCoreDNS, type CorednsProcess } from '../../harness/coredns.js';
 import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
 import { makePki, type TestPki } from '../../harness/tls-certs.js';
-import { eventually, manifest, sleep, writeManifests, ZONE } from './support.js';
+import { pollUntil, manifest, sleep, writeManifests, ZONE } from './support.js';
 
 const RATE_QPS = 100;
 const QUERY_TIMEOUT_MS = 2000;
@@ -75,7 +75,7 @@ class SteadyLoad {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
-    await eventually(async () => this.pending.size, (n) => n === 0, 'outstanding queries', QUERY_TIMEOUT_MS + 2000, 50);
+    await pollUntil(async () => this.pending.size, (n) => n === 0, 'outstanding queries', QUERY_TIMEOUT_MS + 2000, 50);
     this.sock.close();
   }
 
@@ -214,7 +214,7 @@ describe('CoreDNS (multi-cluster.Corefile): sequential failover between two crdn
       // 3. It comes back on the same socket; gRPC reconnects on its own backoff schedule.
       local = await startLocal();
       restartedAt = Date.now();
-      await eventually(() => queriesServed(local.http), (n) => n > 0, 'local crdns serving again after restart', 150000, 100);
+      await pollUntil(() => queriesServed(local.http), (n) => n > 0, 'local crdns serving again after restart', 150000, 100);
       recoveredAt = Date.now();
 
       // 4. And the peer is idle again.

@@ -240,6 +240,6 @@ export async function askCrdns(address: string, name: string, type: string): Pro
   }
 }
 
-export { eventually } from '../../support/eventually.js';
+export { pollUntil } from '../../support/eventually.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -14,7 +14,7 @@ import { HealthState } from '../../../src/server/health-service.js';
 import { dnsServiceClient, healthServiceClient } from '../../../src/server/protos.js';
 import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
 import { sectionsOf, rrs } from '../../support/zone-text.js';
-import { eventually } from '../../support/eventually.js';
+import { pollUntil } from '../../support/eventually.js';
 import { mutate, rng } from '../../support/fuzz-messages.js';
 
 type QueryFn = (msg: Buffer, deadlineMs?: number) => Promise<Buffer>;
@@ -130,9 +130,9 @@ describe('gRPC contract against the real crdns process', function () {
     const answerOf = async () => sectionsOf(await c.query(q('www.example.test', 'A'))).answer;
     try {
       await writeFile(path.join(dir, 'web.yaml'), MANIFEST('192.0.2.11'));
-      await eventually(answerOf, (a) => a[0] === rrs('www.example.test. 60 IN A 192.0.2.11')[0], 'new address served', 15000, 50);
+      await pollUntil(answerOf, (a) => a[0] === rrs('www.example.test. 60 IN A 192.0.2.11')[0], 'new address served', 15000, 50);
       await writeFile(path.join(dir, 'web.yaml'), 'apiVersion: [this is: not yaml');
-      await eventually(async () => crdns.logs(), (l) => l.includes('manifest file unusable'), 'broken file reported', 15000, 50);
+      await pollUntil(async () => crdns.logs(), (l) => l.includes('manifest file unusable'), 'broken file reported', 15000, 50);
       assert.deepEqual(await answerOf(), rrs('www.example.test. 60 IN A 192.0.2.11'));
     } finally {
       c.close();

@@ -13,7 +13,7 @@ import { dig, freePort } from '../../harness/coredns.js';
 import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
 import { dnsEndpointManifest, type EndpointSpec } from '../../harness/dnsendpoint-manifests.js';
 import { requireTool } from '../../harness/peers.js';
-import { eventually } from '../../support/eventually.js';
+import { pollUntil } from '../../support/eventually.js';
 import { CI_VALUES, cleanupHelmHome, corefileOf, loopbackOnly, makePeeringTls, render, run, runCoredns, type CorednsRun } from './support.js';
 
 interface Cluster {
@@ -132,7 +132,7 @@ describe('helm chart: rendered Corefile in the real CoreDNS', function () {
 
       // Local crdns up: its answer wins, NXDOMAIN included (an answer is never failed over).
       // CoreDNS answers (SERVFAIL) before its loopback forward tiers are listening; wait for a real answer first.
-      const first = await eventually(() => dig('both.example.org', 'A', { port: clusterA.dnsPort }), (r) => r.status === 'NOERROR', 'cluster A answering', 30000, 100);
+      const first = await pollUntil(() => dig('both.example.org', 'A', { port: clusterA.dnsPort }), (r) => r.status === 'NOERROR', 'cluster A answering', 30000, 100);
       assert.deepEqual(first.answer.map((r) => r.rdata), ['192.0.2.1']);
       assert.equal((await dig('only-b.example.org', 'A', { port: clusterA.dnsPort })).status, 'NXDOMAIN');
 

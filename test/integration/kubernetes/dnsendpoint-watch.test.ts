@@ -14,7 +14,8 @@ import { StatusReporter } from '../../../src/feedback/status-reporter.js';
 import type { Condition } from '../../../src/sources/dnsendpoints/resource.js';
 import { ControlPlane, CRD_FILE } from '../../harness/control-plane.js';
 import { aRecord, dnsEndpointManifest } from '../../harness/dnsendpoint-manifests.js';
-import { eventually, RecordingSink } from '../../harness/recording-sink.js';
+import { eventually } from '../../support/eventually.js';
+import { RecordingSink } from '../../support/recording-sink.js';
 
 interface DnsEndpointJson {
   metadata: { generation: number; uid: string; resourceVersion: string };

@@ -9,7 +9,8 @@ import { DnsEndpointSource } from '../../../src/sources/dnsendpoints/source.js';
 import { StatusReporter } from '../../../src/feedback/status-reporter.js';
 import { ControlPlane } from '../../harness/control-plane.js';
 import { aRecord, dnsEndpointManifest } from '../../harness/dnsendpoint-manifests.js';
-import { eventually, RecordingSink } from '../../harness/recording-sink.js';
+import { eventually } from '../../support/eventually.js';
+import { RecordingSink } from '../../support/recording-sink.js';
 
 describe('crdns RBAC rules against a real API server', function () {
   this.timeout(300_000);

@@ -14,7 +14,7 @@ import { dig, startCoreDNS, type CorednsProcess } from '../../harness/coredns.js
 import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
 import { queryClient, type QueryClient } from '../../../src/cli/query.js';
 import { presentRecord } from '../../../src/dns/presentation.js';
-import { eventually } from '../../support/eventually.js';
+import { pollUntil } from '../../support/eventually.js';
 
 const NS = 'telco';
 
@@ -74,7 +74,7 @@ describe('crdns serve against a real kube-apiserver, through CoreDNS', function 
   - {dnsName: broken.telco.test, recordType: MX, targets: ["ten mail.telco.test"]}`,
       ),
     );
-    await eventually(() => grpcAnswer('p1.telco.test'), (r) => r.answer.length === 1, 'A served over gRPC', 30000, 50);
+    await pollUntil(() => grpcAnswer('p1.telco.test'), (r) => r.answer.length === 1, 'A served over gRPC', 30000, 50);
     for (const tcp of [false, true]) {
       const naptr = await dig('pcscf.telco.test', 'NAPTR', { port: coredns.port, tcp });
       assert.equal(naptr.status, 'NOERROR');
@@ -88,7 +88,7 @@ describe('crdns serve against a real kube-apiserver, through CoreDNS', function 
 
   it('reports the invalid endpoint on the object (Event, observedGeneration) while the rest serves', async () => {
     type EventList = { items: { reason: string; type: string; message: string; involvedObject: { name: string } }[] };
-    const events = await eventually(
+    const events = await pollUntil(
       () => plane.getJson<EventList>(['events', '-n', NS]),
       (e) => e.items.some((i) => i.reason === 'InvalidEndpoint' && i.involvedObject.name === 'sip'),
       'Warning event for endpoint 3',
@@ -100,7 +100,7 @@ describe('crdns serve against a real kube-apiserver, through CoreDNS', function 
     assert.match(ev?.message ?? '', /spec\.endpoints\[3\]/);
     assert.match(ev?.message ?? '', /broken\.telco\.test/);
     type Stored = { metadata: { generation: number }; status?: { observedGeneration?: number } };
-    const obj = await eventually(
+    const obj = await pollUntil(
       () => plane.getJson<Stored>(['dnsendpoint', 'sip', '-n', NS]),
       (o) => o.status?.observedGeneration === o.metadata.generation,
       'observedGeneration',
@@ -113,18 +113,18 @@ describe('crdns serve against a real kube-apiserver, through CoreDNS', function 
 
   it('serves updates and deletions as soon as the API server reports them', async () => {
     await plane.apply(endpointYaml('web', '  - {dnsName: www.telco.test, recordType: A, targets: [10.2.0.1]}'));
-    await eventually(() => grpcAnswer('www.telco.test'), (r) => r.answer[0]?.endsWith('10.2.0.1') === true, 'created', 30000, 50);
+    await pollUntil(() => grpcAnswer('www.telco.test'), (r) => r.answer[0]?.endsWith('10.2.0.1') === true, 'created', 30000, 50);
     await plane.apply(endpointYaml('web', '  - {dnsName: www.telco.test, recordType: A, targets: [10.2.0.2, 10.2.0.3]}'));
-    await eventually(() => grpcAnswer('www.telco.test'), (r) => r.answer.length === 2 && r.answer[0]?.endsWith('10.2.0.2') === true, 'updated', 30000, 50);
+    await pollUntil(() => grpcAnswer('www.telco.test'), (r) => r.answer.length === 2 && r.answer[0]?.endsWith('10.2.0.2') === true, 'updated', 30000, 50);
     const viaCoreDNS = await dig('www.telco.test', 'A', { port: coredns.port });
     assert.deepEqual(viaCoreDNS.answer.map((a) => a.rdata).sort(), ['10.2.0.2', '10.2.0.3']);
     await plane.kubectl(['delete', 'dnsendpoint', 'web', '-n', NS]);
-    await eventually(() => grpcAnswer('www.telco.test'), (r) => r.rcode === 3, 'deleted', 30000, 50);
+    await pollUntil(() => grpcAnswer('www.telco.test'), (r) => r.rcode === 3, 'deleted', 30000, 50);
   });
 
   it('keeps answering while the API server is down for 30 s, then serves changes made after it returns', async () => {
     await plane.apply(endpointYaml('steady', '  - {dnsName: steady.telco.test, recordType: A, targets: [10.3.0.1]}'));
-    await eventually(() => grpcAnswer('steady.telco.test'), (r) => r.answer.length === 1, 'steady served', 30000, 50);
+    await pollUntil(() => grpcAnswer('steady.telco.test'), (r) => r.answer.length === 1, 'steady served', 30000, 50);
     await plane.stopApiserver();
     const deadline = Date.now() + 30_000;
     let asked = 0;
@@ -144,14 +144,14 @@ describe('crdns serve against a real kube-apiserver, through CoreDNS', function 
     assert.equal(body.connected, false);
     await plane.startApiserver();
     await plane.apply(endpointYaml('steady', '  - {dnsName: steady.telco.test, recordType: A, targets: [10.3.0.2]}'));
-    await eventually(() => grpcAnswer('steady.telco.test'), (r) => r.answer[0]?.endsWith('10.3.0.2') === true, 'change after the outage served', 120_000, 50);
+    await pollUntil(() => grpcAnswer('steady.telco.test'), (r) => r.answer[0]?.endsWith('10.3.0.2') === true, 'change after the outage served', 120_000, 50);
   });
 
   it('survives an etcd restart', async () => {
     await plane.stopEtcd();
     assert.equal((await grpcAnswer('steady.telco.test')).answer.length, 1);
     await plane.startEtcd();
-    await eventually(() => plane.apply(endpointYaml('after-etcd', '  - {dnsName: etcd.telco.test, recordType: TXT, targets: [back]}')), () => true, 'API writable again', 120_000, 50);
-    await eventually(() => grpcAnswer('etcd.telco.test', 'TXT'), (r) => r.answer.length === 1, 'served after etcd restart', 120_000, 50);
+    await pollUntil(() => plane.apply(endpointYaml('after-etcd', '  - {dnsName: etcd.telco.test, recordType: TXT, targets: [back]}')), () => true, 'API writable again', 120_000, 50);
+    await pollUntil(() => grpcAnswer('etcd.telco.test', 'TXT'), (r) => r.answer.length === 1, 'served after etcd restart', 120_000, 50);
   });
 });

@@ -11,7 +11,8 @@ import { DnsEndpointSource, type DnsEndpointSourceOptions } from '../../../src/s
 import { ControlPlane } from '../../harness/control-plane.js';
 import { aRecord } from '../../harness/dnsendpoint-manifests.js';
 import { TcpProxy } from '../../harness/tcp-proxy.js';
-import { eventually, RecordingSink } from '../../harness/recording-sink.js';
+import { eventually } from '../../support/eventually.js';
+import { RecordingSink } from '../../support/recording-sink.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const openFds = (): number => readdirSync('/proc/self/fd').length;

@@ -5,7 +5,8 @@ import type { DirectoryEntry, DnsEndpointResource, DnsEndpointStatus, ObjectDire
 import { eventName } from '../../../src/feedback/events.js';
 import type { EventBody, StatusApi } from '../../../src/feedback/status-api.js';
 import { mergeAccepted, StatusReporter, type StatusReporterOptions } from '../../../src/feedback/status-reporter.js';
-import { eventually, tick } from '../../support/fake-list-watch.js';
+import { tick } from '../../support/fake-list-watch.js';
+import { eventually } from '../../support/eventually.js';
 
 /** The watch cache and the API server in one: patches land in the directory, as the watch would bring them. */
 class FakeCluster implements ObjectDirectory, StatusApi {

@@ -2,7 +2,8 @@ import { callbackLogger } from '../../support/logger.js';
 import assert from 'node:assert/strict';
 import { Backoff } from '../../../src/kubernetes/backoff.js';
 import { WatchSupervisor, type ChangeType, type WatchSupervisorOptions } from '../../../src/kubernetes/watch-supervisor.js';
-import { eventually, FakeListWatch, obj, tick, type FakeObject } from '../../support/fake-list-watch.js';
+import { FakeListWatch, obj, tick, type FakeObject } from '../../support/fake-list-watch.js';
+import { eventually } from '../../support/eventually.js';
 
 class Recorder {
   lists: string[][] = [];

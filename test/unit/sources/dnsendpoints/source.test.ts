@@ -2,32 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EndpointObject, EndpointSink } from '../../../../src/endpoint/endpoint.js';
 import { loadKubeConfig } from '../../../../src/kubernetes/client.js';
 import { DnsEndpointSource, type DnsEndpointSourceOptions } from '../../../../src/sources/dnsendpoints/source.js';
-import { eventually, FakeListWatch, obj, tick, type FakeObject } from '../../../support/fake-list-watch.js';
-
-type Call = string;
-
-class RecordingSink implements EndpointSink {
-  calls: Call[] = [];
-  state = new Map<string, EndpointObject>();
-  replaceAll(objects: readonly EndpointObject[]): void {
-    this.calls.push(`replaceAll(${objects.map((o) => o.key).sort().join(',')})`);
-    this.state = new Map(objects.map((o) => [o.key, o]));
-  }
-  upsert(object: EndpointObject): void {
-    this.calls.push(`upsert(${object.key})`);
-    this.state.set(object.key, object);
-  }
-  remove(key: string): void {
-    this.calls.push(`remove(${key})`);
-    this.state.delete(key);
-  }
-  synced(): void {
-    this.calls.push('synced');
-  }
-}
+import { FakeListWatch, obj, tick, type FakeObject } from '../../../support/fake-list-watch.js';
+import { eventually } from '../../../support/eventually.js';
+import { RecordingSink } from '../../../support/recording-sink.js';
 
 function setup(options: Partial<DnsEndpointSourceOptions> = {}): {
   source: DnsEndpointSource;
@@ -70,7 +49,7 @@ describe('DnsEndpointSource (with a fake API)', () => {
     const c = client(clients, '*');
     c.listResults = [{ items: [obj('a', '1'), obj('b', '2', {}, 'other')], resourceVersion: '10' }];
     await source.whenSynced();
-    assert.deepEqual(sink.calls, ['replaceAll(ns/a,other/b)', 'synced']);
+    assert.deepEqual(sink.log(), ['replaceAll(ns/a,other/b)', 'synced']);
     const a = sink.state.get('ns/a');
     assert.deepEqual(a?.origin, { source: 'kubernetes', namespace: 'ns', name: 'a', generation: 1, uid: 'uid-ns-a' });
     assert.deepEqual(a?.endpoints, [{ dnsName: 'a.example.org', recordType: 'A', targets: ['192.0.2.1'] }]);
@@ -78,10 +57,10 @@ describe('DnsEndpointSource (with a fake API)', () => {
     await eventually('watch', () => c.watches.length === 1);
     c.last.open();
     c.last.event('ADDED', obj('c', '11'));
-    assert.deepEqual(sink.calls.slice(2), ['upsert(ns/c)'], 'delivered synchronously, no batching');
+    assert.deepEqual(sink.log().slice(2), ['upsert(ns/c)'], 'delivered synchronously, no batching');
     c.last.event('MODIFIED', withGeneration('a', '12', 2, ['192.0.2.99']));
     c.last.event('DELETED', obj('b', '13', {}, 'other'));
-    assert.deepEqual(sink.calls.slice(3), ['upsert(ns/a)', 'remove(other/b)']);
+    assert.deepEqual(sink.log().slice(3), ['upsert(ns/a)', 'remove(other/b)']);
     assert.deepEqual((sink.state.get('ns/a')?.endpoints[0] as { targets: string[] }).targets, ['192.0.2.99']);
     assert.equal(source.state.objects, 2);
     await source.stop();
@@ -96,12 +75,12 @@ describe('DnsEndpointSource (with a fake API)', () => {
     await eventually('watch', () => c.watches.length === 1);
     c.last.open();
     c.last.event('MODIFIED', obj('a', '11', { status: { observedGeneration: 1 } }));
-    assert.deepEqual(sink.calls, ['replaceAll(ns/a)', 'synced']);
+    assert.deepEqual(sink.log(), ['replaceAll(ns/a)', 'synced']);
     assert.deepEqual(source.lookup('ns/a')?.status, { observedGeneration: 1 }, 'the directory still sees the new status');
     assert.equal(source.lookup('ns/a')?.resourceVersion, '11');
     // A new generation is passed on even with identical endpoints, so observedGeneration can follow.
     c.last.event('MODIFIED', withGeneration('a', '12', 2, ['192.0.2.1']));
-    assert.deepEqual(sink.calls.slice(2), ['upsert(ns/a)']);
+    assert.deepEqual(sink.log().slice(2), ['upsert(ns/a)']);
     await source.stop();
   });
 
@@ -116,13 +95,13 @@ describe('DnsEndpointSource (with a fake API)', () => {
       { items: [obj('a', '1')], resourceVersion: '60' },
     ];
     await source.whenSynced();
-    const before = sink.calls.length;
+    const before = sink.log().length;
     for (let i = 0; i < 4; i++) {
       await eventually('watch attempt', () => c.watches.length === i + 1);
       c.last.failToOpen(new Error('connect ECONNREFUSED 127.0.0.1:6443'));
     }
     await eventually('more attempts', () => c.watches.length === 5);
-    assert.equal(sink.calls.length, before, 'no sink calls while the API is down');
+    assert.equal(sink.log().length, before, 'no sink calls while the API is down');
     assert.equal(sink.state.size, 2);
     assert.equal(source.state.connected, false);
     assert.equal(source.state.synced, true);
@@ -130,13 +109,13 @@ describe('DnsEndpointSource (with a fake API)', () => {
     // Back, but our resourceVersion is too old: relist (fails once), same content: no replaceAll.
     c.last.failToOpen(Object.assign(new Error('Gone'), { statusCode: 410 }));
     await eventually('watch after relist', () => c.watches.length === 6);
-    assert.equal(sink.calls.length, before, 'an unchanged relist is not passed on');
+    assert.equal(sink.log().length, before, 'an unchanged relist is not passed on');
     assert.equal(c.last.resourceVersion, '50');
     c.last.open();
     c.last.event('ERROR', { code: 410, reason: 'Expired' });
     c.last.close(null);
     await eventually('watch after second relist', () => c.watches.length === 7);
-    assert.deepEqual(sink.calls.slice(before), ['replaceAll(ns/a)'], 'b vanished while we were away');
+    assert.deepEqual(sink.log().slice(before), ['replaceAll(ns/a)'], 'b vanished while we were away');
     await source.stop();
   });
 
@@ -154,16 +133,16 @@ describe('DnsEndpointSource (with a fake API)', () => {
     await eventually('one watching', () => one.watches.length === 1);
     one.last.open();
     one.last.event('ADDED', obj('early', '12', {}, 'one'));
-    assert.deepEqual(sink.calls, [], 'nothing before every namespace has listed');
+    assert.deepEqual(sink.log(), [], 'nothing before every namespace has listed');
     await source.whenSynced();
-    assert.deepEqual(sink.calls, ['replaceAll(one/a,one/early,two/b)', 'synced']);
+    assert.deepEqual(sink.log(), ['replaceAll(one/a,one/early,two/b)', 'synced']);
 
     // A relist of one namespace replaces all, keeping the other namespace's objects.
     one.listResults = [{ items: [], resourceVersion: '20' }];
     one.last.event('ERROR', { code: 410 });
     one.last.close(null);
     await eventually('relist of one', () => one.watches.length === 2);
-    assert.deepEqual(sink.calls.slice(2), ['replaceAll(two/b)']);
+    assert.deepEqual(sink.log().slice(2), ['replaceAll(two/b)']);
     await source.stop();
   });
 
@@ -197,13 +176,13 @@ describe('DnsEndpointSource (with a fake API)', () => {
     await source.whenSynced();
     await eventually('watch', () => c.watches.length === 1);
     c.last.open();
-    const calls = sink.calls.length;
+    const calls = sink.log().length;
     await source.stop();
     // client-node reports the abort as an error after stop(); nothing may follow from it.
     c.last.close(new Error('The user aborted a request.'));
     c.last.event('DELETED', obj('a', '12'));
     await tick(30);
-    assert.equal(sink.calls.length, calls);
+    assert.equal(sink.log().length, calls);
     assert.equal(c.watches.length, 1);
     await assert.rejects(() => source.start(sink), /already started/);
   });

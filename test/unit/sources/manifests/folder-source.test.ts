@@ -2,52 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EndpointObject, EndpointSink } from '../../../../src/endpoint/endpoint.js';
 import type { ManifestProblem } from '../../../../src/sources/manifests/documents.js';
 import { ManifestFolderSource, type ManifestFolderOptions } from '../../../../src/sources/manifests/folder-source.js';
 import { loadManifestFolder } from '../../../../src/sources/manifests/read-files.js';
 import { callbackLogger } from '../../../support/logger.js';
-
-type Call = { op: 'replaceAll'; keys: string[] } | { op: 'upsert'; key: string } | { op: 'remove'; key: string } | { op: 'synced' };
-
-/** Records every call and keeps the state a real sink would hold. */
-class RecordingSink implements EndpointSink {
-  calls: Call[] = [];
-  state = new Map<string, EndpointObject>();
-  replaceAll(objects: readonly EndpointObject[]): void {
-    this.calls.push({ op: 'replaceAll', keys: objects.map((o) => o.key) });
-    this.state = new Map(objects.map((o) => [o.key, o]));
-  }
-  upsert(object: EndpointObject): void {
-    this.calls.push({ op: 'upsert', key: object.key });
-    this.state.set(object.key, object);
-  }
-  remove(key: string): void {
-    this.calls.push({ op: 'remove', key });
-    this.state.delete(key);
-  }
-  synced(): void {
-    this.calls.push({ op: 'synced' });
-  }
-  /** The first target of the first endpoint of `key`, the one thing these tests change. */
-  target(key: string): string | undefined {
-    const ep = this.state.get(key)?.endpoints[0] as { targets?: string[] } | undefined;
-    return ep?.targets?.[0];
-  }
-  summary(): string {
-    return JSON.stringify([...this.state.values()].map((o) => [o.key, o.origin.file, this.target(o.key)]));
-  }
-}
-
-/** Polls until `check` holds; fails with `what` and the last state seen at the deadline. */
-async function eventually(what: string, check: () => boolean, describeState: () => string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (check()) return;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; state: ${describeState()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { eventually } from '../../../support/eventually.js';
+import { RecordingSink } from '../../../support/recording-sink.js';
 
 const manifest = (name: string, ip: string, ns = 'core'): string => `# ${name}
 apiVersion: externaldns.k8s.io/v1alpha1
