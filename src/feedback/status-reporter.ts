@@ -1,35 +1,8 @@
 /**
- * Feedback on DNSEndpoints: after crdns has built a snapshot it tells each
- * object what became of it.
- *
- * Contract (called by the endpoint catalog after every snapshot build):
- *
- *   report(objectKey, generation, problems)
- *
- * - objectKey: EndpointObject.key ("namespace/name").
- * - generation: EndpointObject.origin.generation of the version the snapshot
- *   was built from (undefined: the current one).
- * - problems: ALL problems of that object in that build (empty = everything
- *   served). Not a delta: reporting the same list again costs nothing.
- *
- * report() is synchronous and cheap (a map lookup and a comparison); it never
- * waits for the API server. It may be called for every object after every
- * build. Keys the Kubernetes source does not know (e.g. from a manifest
- * folder) and reports for a generation that is no longer current are ignored.
- *
- * What it writes, through a rate-limited queue:
- * - status.observedGeneration = generation, by JSON merge patch on /status;
- * - status.conditions[type=Accepted]: True (reason Accepted) or False (reason
- *   InvalidEndpoints, message listing the endpoints not served), when the
- *   CRD's schema has conditions. With ExternalDNS's own CRD the server prunes
- *   them; the reporter notices from the stored object and then writes
- *   observedGeneration only (re-probing hourly, in case the CRD is upgraded);
- * - one Warning Event (reason InvalidEndpoint) per distinct (uid, generation,
- *   problem). Re-reporting, relists and crdns restarts do not repeat them.
- *
- * A write is skipped when the watched object already shows the wanted status,
- * so steady state costs no API calls and several replicas mostly agree
- * instead of fighting.
+ * Feedback on DNSEndpoints: after a snapshot build, tell each touched object
+ * what became of it (observedGeneration, the Accepted condition, Warning
+ * Events). The contract and the reasons are in docs/architecture.md,
+ * "Feedback contract".
  */
 
 import { hostname } from 'node:os';
