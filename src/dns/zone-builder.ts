@@ -2,7 +2,8 @@
  * Builds an immutable Snapshot from validated RRsets. This is where the rules
  * that span several endpoints live: the same name and type from several
  * origins merge into one RRset; a CNAME owns its name alone; when two origins
- * disagree, the one with the lower origin key wins and the other is reported.
+ * disagree, the older one (then the lower object key) wins and the newcomer is
+ * reported.
  * Order of the input never changes the result.
  */
 import { computeAdditional } from './additional.js';
@@ -37,7 +38,9 @@ interface PendingSet {
   wireBytes: number;
 }
 
+/** Ownership order: oldest object first, then object key, then entry index. The same on every replica. */
 export function compareOrigins(a: RRsetOrigin, b: RRsetOrigin): number {
+  if (a.since !== b.since) return a.since - b.since;
   return a.object < b.object ? -1 : a.object > b.object ? 1 : a.index - b.index;
 }
 

@@ -18,9 +18,15 @@ export interface RRsetInput<T extends ServedType = ServedType> {
 }
 
 export interface RRsetOrigin {
-  /** Sort key of the defining object; the lower key wins a conflict. */
+  /** Key of the defining object; breaks ties between equally old owners. */
   object: string;
   index: number;
+  /**
+   * Since when the defining object has existed, in ms: the older owner keeps a
+   * name when two disagree, so a newcomer can never take over or break a
+   * record that was there first. 0 when unknown (tests, `crdns check`).
+   */
+  since: number;
 }
 
 /** An RRset the builder refused, and why. */

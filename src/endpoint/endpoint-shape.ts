@@ -23,6 +23,18 @@ function describe(v: unknown): string {
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * Which endpoint an entry is, across versions of its object: name (any case,
+ * with or without the trailing dot), type and set identifier. Undefined when
+ * the entry is too broken to say.
+ */
+export function endpointIdentity(raw: unknown): string | undefined {
+  if (!isMap(raw) || typeof raw.dnsName !== 'string' || typeof raw.recordType !== 'string') return undefined;
+  const name = raw.dnsName.trim().toLowerCase().replace(/\.$/, '');
+  const set = typeof raw.setIdentifier === 'string' ? raw.setIdentifier : '';
+  return `${name}\u0000${raw.recordType.toUpperCase()}\u0000${set}`;
+}
+
 export function endpointShape(raw: unknown, objectKey: string, index: number): Endpoint | EndpointProblem {
   const problem = (field: string, reason: string): EndpointProblem => ({ object: objectKey, index, field, reason });
   if (!isMap(raw)) return problem('endpoint', `must be a map of fields, got ${describe(raw)}`);

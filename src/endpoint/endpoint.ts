@@ -28,6 +28,12 @@ export interface EndpointOrigin {
   generation?: number;
   /** metadata.uid when the source knows it: a deleted and recreated object is a new object. */
   uid?: string;
+  /**
+   * When the object was created (ms since 1970: metadata.creationTimestamp),
+   * when the source knows it. The older object owns a contested name; without
+   * it, the store uses the time it first saw the object.
+   */
+  createdAt?: number;
   /** The file (and document index) it was read from, for manifest sources. */
   file?: string;
 }
@@ -53,6 +59,8 @@ export interface EndpointProblem {
   /** The field at fault, e.g. "targets[1]" or "dnsName". */
   field: string;
   reason: string;
+  /** The endpoint's previous version keeps serving (last-good.ts) until this is fixed or the endpoint removed. */
+  servingPrevious?: boolean;
 }
 
 /** Identity of a problem, for "is this one new": the same problem re-found on every rebuild is one problem. */

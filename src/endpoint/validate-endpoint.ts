@@ -21,7 +21,7 @@ export function isEndpointProblem<T extends object>(r: T | EndpointProblem): r i
 }
 
 /** One shape-checked Endpoint → one RRset, or the first reason it cannot be served. */
-export function validateEndpoint(ep: Endpoint, objectKey: string, index: number, ctx: ValidationContext): RRsetInput | EndpointProblem {
+export function validateEndpoint(ep: Endpoint, objectKey: string, index: number, ctx: ValidationContext, since = 0): RRsetInput | EndpointProblem {
   const problem = (field: string, reason: string): EndpointProblem => ({ object: objectKey, index, field, reason });
   const { dnsName, recordType, targets, recordTTL } = ep;
   const upper = recordType.toUpperCase();
@@ -77,5 +77,5 @@ export function validateEndpoint(ep: Endpoint, objectKey: string, index: number,
     return problem('targets', 'a null MX (exchange ".") must be the only MX target (RFC 7505)');
   }
 
-  return { name, type, ttl, data: data as RRsetInput['data'], origin: { object: objectKey, index } };
+  return { name, type, ttl, data: data as RRsetInput['data'], origin: { object: objectKey, index, since } };
 }

@@ -10,11 +10,12 @@ import { isEndpointProblem, validateEndpoint, type ValidationContext } from './v
 
 export type { ValidationContext } from './validate-endpoint.js';
 
-export function validateObject(obj: EndpointObject, ctx: ValidationContext): { rrsets: RRsetInput[]; problems: EndpointProblem[] } {
+/** `since`: when the object came to exist (ms), its rank when it disagrees with another; see RRsetOrigin. */
+export function validateObject(obj: EndpointObject, ctx: ValidationContext, since = 0): { rrsets: RRsetInput[]; problems: EndpointProblem[] } {
   const rrsets: RRsetInput[] = [];
   const problems: EndpointProblem[] = [];
   for (let i = 0; i < obj.endpoints.length; i++) {
-    const r = validateRawEndpoint(obj.endpoints[i], obj.key, i, ctx);
+    const r = validateRawEndpoint(obj.endpoints[i], obj.key, i, ctx, since);
     if (isEndpointProblem(r)) problems.push(r);
     else rrsets.push(r);
   }
@@ -22,7 +23,7 @@ export function validateObject(obj: EndpointObject, ctx: ValidationContext): { r
 }
 
 /** One entry as a source read it: its shape, then its meaning. */
-export function validateRawEndpoint(raw: unknown, objectKey: string, index: number, ctx: ValidationContext): RRsetInput | EndpointProblem {
+export function validateRawEndpoint(raw: unknown, objectKey: string, index: number, ctx: ValidationContext, since = 0): RRsetInput | EndpointProblem {
   const ep = endpointShape(raw, objectKey, index);
-  return isEndpointProblem(ep) ? ep : validateEndpoint(ep, objectKey, index, ctx);
+  return isEndpointProblem(ep) ? ep : validateEndpoint(ep, objectKey, index, ctx, since);
 }

@@ -30,7 +30,8 @@ export function describeProblem(entry: DirectoryEntry, problem: EndpointProblem)
   const dnsName = dnsNameAt(entry, problem.index);
   const name = dnsName !== undefined ? ` dnsName=${JSON.stringify(dnsName)}` : '';
   const field = problem.field ? ` field=${problem.field}` : '';
-  return `spec.endpoints[${problem.index}]${name}${field}: ${problem.reason}`;
+  const previous = problem.servingPrevious ? ' (its previous version is still served)' : '';
+  return `spec.endpoints[${problem.index}]${name}${field}: ${problem.reason}${previous}`;
 }
 
 export function truncate(text: string, max: number): string {

@@ -391,10 +391,16 @@ export function acceptedState(entry: DirectoryEntry, problems: readonly Endpoint
     };
   }
   const objectLevel = problems.some((p) => p.index < 0);
+  // Every bad edit fell back to the endpoint's previous version: nothing stopped serving.
+  const reason = problems.every((p) => p.servingPrevious) ? 'ServingPreviousVersion' : 'InvalidEndpoints';
   const bad = new Set(problems.filter((p) => p.index >= 0).map((p) => p.index)).size;
-  const head = objectLevel ? 'object not served' : `${bad} of ${total} endpoints not served`;
+  const head = objectLevel
+    ? 'object not served'
+    : reason === 'ServingPreviousVersion'
+      ? `${bad} of ${total} endpoints invalid, their previous versions still served`
+      : `${bad} of ${total} endpoints not served`;
   const details = problems.map((p) => describeProblem(entry, p)).join('; ');
-  return { status: 'False', reason: 'InvalidEndpoints', message: truncate(`${head}: ${details}`, MAX_CONDITION_MESSAGE) };
+  return { status: 'False', reason, message: truncate(`${head}: ${details}`, MAX_CONDITION_MESSAGE) };
 }
 
 function desiredFingerprint(desired: Desired, withConditions: boolean): string {

@@ -12,6 +12,7 @@ import type { ZoneConfig } from '../dns/zone-config.js';
 import type { RRsetInput } from '../dns/zone-input.js';
 import type { Snapshot } from '../dns/zone.js';
 import { objectFingerprint, problemId, type EndpointObject, type EndpointProblem, type EndpointSink } from '../endpoint/endpoint.js';
+import { keepLastGood } from '../endpoint/last-good.js';
 import { validateObject } from '../endpoint/validate-object.js';
 import { silentLogger, type Logger } from '../logger.js';
 
@@ -83,6 +84,8 @@ export class ZoneStore implements EndpointSink {
   private lastProblems = new Map<string, EndpointProblem>();
   /** Changes since the last build; an object added then removed is in neither. */
   private pending = { added: new Set<string>(), changed: new Set<string>(), removed: new Set<string>() };
+  /** When each key was first seen, for objects whose source gives no creation time. */
+  private readonly firstSeen = new Map<string, number>();
   /** The last snapshot's RRsets by content, reused by the next build. */
   private encoded: ReadonlyMap<string, RRset> = new Map();
 
@@ -111,12 +114,14 @@ export class ZoneStore implements EndpointSink {
     for (const key of this.objects.keys()) {
       if (!keep.has(key)) this.delete(key);
     }
-    for (const o of objects) this.put(o);
+    // One listing is one moment: objects first seen together tie, and their keys decide.
+    const now = this.clock();
+    for (const o of objects) this.put(o, now);
     this.schedule();
   }
 
   upsert(object: EndpointObject): void {
-    this.put(object);
+    this.put(object, this.clock());
     this.schedule();
   }
 
@@ -126,6 +131,7 @@ export class ZoneStore implements EndpointSink {
 
   private delete(key: string): boolean {
     if (!this.objects.delete(key)) return false;
+    this.firstSeen.delete(key);
     this.dirty = true;
     if (this.pending.added.delete(key)) return true;
     this.pending.changed.delete(key);
@@ -145,14 +151,17 @@ export class ZoneStore implements EndpointSink {
     return this.rebuild();
   }
 
-  private put(object: EndpointObject): void {
+  private put(object: EndpointObject, now: number): void {
     const fingerprint = objectFingerprint(object);
     const prev = this.objects.get(object.key);
     if (prev && prev.fingerprint === fingerprint) {
       prev.object = object;
       return;
     }
-    const { rrsets, problems } = validateObject(object, this.ctx);
+    const fresh = validateObject(object, this.ctx, this.ownerSince(object, now));
+    // Only the same object (same uid) has a previous version to fall back on.
+    const sameUid = prev !== undefined && prev.object.origin.uid === object.origin.uid;
+    const { rrsets, problems } = keepLastGood(object, fresh, sameUid ? prev : undefined);
     this.objects.set(object.key, { object, fingerprint, rrsets, problems });
     this.dirty = true;
     if (prev) {
@@ -162,6 +171,15 @@ export class ZoneStore implements EndpointSink {
     } else {
       this.pending.added.add(object.key);
     }
+  }
+
+  /** Since when this object has existed, for "first owner wins": its creation time, else when the store first saw its key. */
+  private ownerSince(object: EndpointObject, now: number): number {
+    const created = object.origin.createdAt;
+    if (created !== undefined && Number.isFinite(created)) return created;
+    let seen = this.firstSeen.get(object.key);
+    if (seen === undefined) this.firstSeen.set(object.key, (seen = now));
+    return seen;
   }
 
   private schedule(): void {
@@ -259,6 +277,7 @@ export class ZoneStore implements EndpointSink {
         endpoint: p.index,
         field: p.field,
         reason: p.reason,
+        ...(p.servingPrevious ? { servingPrevious: true } : {}),
       });
     }
   }

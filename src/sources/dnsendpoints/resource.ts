@@ -38,6 +38,7 @@ export interface DnsEndpointResource {
     namespace?: string;
     uid?: string;
     generation?: number;
+    creationTimestamp?: string;
     resourceVersion?: string;
     labels?: Record<string, string>;
   };
@@ -89,6 +90,8 @@ export function toEndpointObject(resource: DnsEndpointResource, key: string): En
   };
   if (typeof meta.generation === 'number') origin.generation = meta.generation;
   if (typeof meta.uid === 'string') origin.uid = meta.uid;
+  const created = typeof meta.creationTimestamp === 'string' ? Date.parse(meta.creationTimestamp) : NaN;
+  if (Number.isFinite(created)) origin.createdAt = created;
   return { key, origin, endpoints: endpointsOf(resource) };
 }
 

@@ -77,7 +77,7 @@ describe('endpoint/validate-endpoint', () => {
       ep({ dnsName: 'WWW.Example.ORG.', recordType: 'aaaa', targets: ['2001:db8::2', '2001:DB8:0::1', '2001:db8::1', '2001:db8:0:0::2'] }),
       'ns/obj', 0, ctx);
     assert.deepEqual(r, {
-      name: 'www.example.org', type: 'AAAA', ttl: 300, data: ['2001:db8::2', '2001:db8::1'], origin: { object: 'ns/obj', index: 0 },
+      name: 'www.example.org', type: 'AAAA', ttl: 300, data: ['2001:db8::2', '2001:db8::1'], origin: { object: 'ns/obj', index: 0, since: 0 },
     });
   });
 

@@ -245,4 +245,79 @@ describe('zone store', () => {
     assert.deepEqual(e.changes.changed, ['a/x']);
     assert.ok(e.touched.has('a/x'), 'so feedback reaches the new object');
   });
+
+  it('first owner wins: a newcomer that sorts first cannot take over a name with a CNAME', () => {
+    let now = 1_000;
+    const s = new ZoneStore({ zones: [zoneConfig('example.test', DEFAULT_ZONE_SETTINGS)], defaultTtl: 300, clock: () => now });
+    s.replaceAll([obj('team/web', [{ dnsName: 'app.example.test', recordType: 'A', targets: ['192.0.2.9'] }])]);
+    s.synced();
+    built(s);
+    now += 60_000;
+    s.upsert(obj('0-newteam/hijack', [{ dnsName: 'app.example.test', recordType: 'CNAME', targets: ['evil.example.test'] }]));
+    const e = built(s);
+    assert.deepEqual(ask(e.snapshot, 'app.example.test', 'A').answer, rrs('app.example.test. 300 IN A 192.0.2.9'), 'the long-standing A keeps serving');
+    assert.equal(e.problems.get('team/web'), undefined);
+    assert.match(e.problems.get('0-newteam/hijack')?.[0]?.reason ?? '', /cannot coexist with the A records defined by team\/web endpoint 0/);
+  });
+
+  it('first owner wins by creation time when the source knows it, whatever the keys and the arrival order', () => {
+    const s = store();
+    const at = (key: string, createdAt: number, type: string, target: string): EndpointObject => {
+      const o = obj(key, [{ dnsName: 'app.example.test', recordType: type, targets: [target] }]);
+      return { ...o, origin: { ...o.origin, createdAt } };
+    };
+    s.replaceAll([at('a/newer', 2_000_000, 'CNAME', 'x.example.test'), at('z/older', 1_000_000, 'A', '192.0.2.1')]);
+    s.synced();
+    const e = built(s);
+    assert.deepEqual(ask(e.snapshot, 'app.example.test', 'A').answer, rrs('app.example.test. 300 IN A 192.0.2.1'));
+    assert.equal(e.problems.get('a/newer')?.length, 1);
+  });
+
+  it('a bad edit keeps the endpoint\'s previous version serving, reported, until fixed or removed', () => {
+    const s = store();
+    const a = (ip: string) => ({ dnsName: 'web.example.test', recordType: 'A', targets: [ip] });
+    const other = { dnsName: 'other.example.test', recordType: 'TXT', targets: ['v1'] };
+    s.replaceAll([obj('a/x', [other, a('10.0.2.31')], 1)]);
+    s.synced();
+    built(s);
+
+    s.upsert(obj('a/x', [{ ...other, targets: ['v2'] }, a('10.0.2.312')], 2));
+    let e = built(s);
+    assert.deepEqual(ask(e.snapshot, 'web.example.test', 'A').answer, rrs('web.example.test. 300 IN A 10.0.2.31'), 'the previous A still answers');
+    assert.deepEqual(ask(e.snapshot, 'other.example.test', 'TXT').answer, rrs('other.example.test. 300 IN TXT "v2"'), 'the good edit in the same object lands');
+    const [p] = e.problems.get('a/x') ?? [];
+    assert.equal(p?.index, 1);
+    assert.equal(p?.servingPrevious, true);
+
+    // Still bad in the next version: still the last good one.
+    s.upsert(obj('a/x', [other, a('not-an-ip')], 3));
+    e = built(s);
+    assert.deepEqual(ask(e.snapshot, 'web.example.test', 'A').answer, rrs('web.example.test. 300 IN A 10.0.2.31'));
+
+    s.upsert(obj('a/x', [other, a('10.0.2.32')], 4));
+    e = built(s);
+    assert.deepEqual(ask(e.snapshot, 'web.example.test', 'A').answer, rrs('web.example.test. 300 IN A 10.0.2.32'), 'fixed');
+    assert.equal(e.problems.get('a/x'), undefined);
+
+    s.upsert(obj('a/x', [other, a('10.0.2.999')], 5));
+    built(s);
+    s.upsert(obj('a/x', [other], 6));
+    e = built(s);
+    assert.equal(ask(e.snapshot, 'web.example.test', 'A').rcode, 'NXDOMAIN', 'removing the entry removes its record');
+  });
+
+  it('a recreated object (new uid) has no previous version to fall back on', () => {
+    const s = store();
+    const v = (uid: string, ip: string): EndpointObject => {
+      const o = obj('a/x', [{ dnsName: 'web.example.test', recordType: 'A', targets: [ip] }]);
+      return { ...o, origin: { ...o.origin, uid } };
+    };
+    s.replaceAll([v('u1', '192.0.2.1')]);
+    s.synced();
+    built(s);
+    s.replaceAll([v('u2', '192.0.2.300')]);
+    const e = built(s);
+    assert.equal(ask(e.snapshot, 'web.example.test', 'A').rcode, 'NXDOMAIN');
+    assert.equal(e.problems.get('a/x')?.[0]?.servingPrevious, undefined);
+  });
 });
