@@ -40,6 +40,8 @@ export interface ManifestFolderOptions {
   rescanIntervalMs?: number;
   /** Watch the folder for events. Default true; off leaves only the periodic rescan. */
   watch?: boolean;
+  /** A file that shrinks or empties is applied once unchanged for this long (non-atomic writers truncate first). Default 1000 ms. */
+  settleMs?: number;
   /**
    * Each distinct problem is logged once when it appears: a file that cannot
    * be read or parsed (warn, "manifest file unusable"), any other (warn,
@@ -58,7 +60,8 @@ export class ManifestFolderSource implements EndpointSource {
   readonly name = 'manifests';
   private readonly dir: string;
   private readonly opts: ManifestFolderOptions;
-  private readonly set = new ManifestSet();
+  private readonly set: ManifestSet;
+  private settleTimer: NodeJS.Timeout | undefined;
   private sink: EndpointSink | undefined;
   private stopped = true;
   /** What the sink currently holds, by key. */
@@ -82,6 +85,7 @@ export class ManifestFolderSource implements EndpointSource {
     this.opts = opts;
     this.dir = opts.dir;
     this.logger = opts.logger ?? silentLogger;
+    this.set = new ManifestSet({ settleMs: opts.settleMs ?? 1000 });
   }
 
   /** Current file-level and document-level problems, in file name order. */
@@ -135,6 +139,8 @@ export class ManifestFolderSource implements EndpointSource {
     this.debounceTimer = undefined;
     if (this.interval) clearInterval(this.interval);
     this.interval = undefined;
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
     await this.chain;
     this.sink = undefined;
   }
@@ -149,6 +155,16 @@ export class ManifestFolderSource implements EndpointSource {
     this.queued = run;
     this.chain = run.catch((err: unknown) => this.fail(err));
     return this.chain;
+  }
+
+  /** A shrink is waiting out its settle time: read again once it has passed. */
+  private recheckHeld(): void {
+    if (this.stopped || this.settleTimer || !this.set.holding()) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      void this.queueRescan();
+    }, (this.opts.settleMs ?? 1000) + 10);
+    this.settleTimer.unref();
   }
 
   private async rescanNow(): Promise<void> {
@@ -171,6 +187,7 @@ export class ManifestFolderSource implements EndpointSource {
     this.publishProblems(problems);
     for (const file of this.set.takeRecovered()) this.logger.info('manifest file readable again', { file });
     this.apply(objects);
+    this.recheckHeld();
   }
 
   /** Hands the difference between what the sink holds and `next` to the sink. */

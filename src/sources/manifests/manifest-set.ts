@@ -2,8 +2,11 @@
  * What a set of manifest files serves, by the rules in docs/architecture.md
  * (a file that stops parsing keeps its last good objects; a malformed
  * DNSEndpoint keeps its last good version; a key defined twice is served from
- * the first file in name order). No I/O here, so the rules can be tested
- * apart from the file system.
+ * the first file in name order; a file that shrinks or empties is applied
+ * only once it has stayed so for a settle time, because a non-atomic writer
+ * truncates before it writes and the records would vanish for a moment,
+ * long enough for a resolver to cache the NXDOMAIN). No I/O here, so the
+ * rules can be tested apart from the file system.
  */
 import type { EndpointObject } from '../../endpoint/endpoint.js';
 import { parseManifestText, type ManifestProblem } from './documents.js';
@@ -18,6 +21,14 @@ interface FileState {
   error?: ManifestProblem;
   /** Problems of documents inside an otherwise good file. */
   documentProblems: ManifestProblem[];
+  /** A read that would serve fewer objects, waiting out the settle time. */
+  held?: { text: string; since: number };
+}
+
+export interface ManifestSetOptions {
+  /** How long a file that shrinks or empties must stay unchanged before it is applied, ms. Default 0 (at once). */
+  settleMs?: number;
+  clock?: () => number;
 }
 
 export type ReadOutcome = { text: string } | { error: NodeJS.ErrnoException };
@@ -25,6 +36,19 @@ export type ReadOutcome = { text: string } | { error: NodeJS.ErrnoException };
 export class ManifestSet {
   private readonly files = new Map<string, FileState>();
   private recovered: string[] = [];
+  private readonly settleMs: number;
+  private readonly clock: () => number;
+
+  constructor(options: ManifestSetOptions = {}) {
+    this.settleMs = options.settleMs ?? 0;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Whether some file's shrink is waiting out the settle time (the caller reads again after it). */
+  holding(): boolean {
+    for (const st of this.files.values()) if (st.held) return true;
+    return false;
+  }
 
   /** Files that parse again since the last call, for the hooks. */
   takeRecovered(): string[] {
@@ -50,10 +74,19 @@ export class ManifestSet {
       st.text = undefined;
       return false;
     }
-    if (st.text === read.text) return false;
+    if (st.text === read.text) {
+      st.held = undefined;
+      return false;
+    }
+    const parsed = parseManifestText(read.text, path);
+    if (parsed.ok && this.settleMs > 0 && parsed.objects.length < st.served.length) {
+      const now = this.clock();
+      if (st.held?.text !== read.text) st.held = { text: read.text, since: now };
+      if (now - st.held.since < this.settleMs) return false;
+    }
+    st.held = undefined;
     st.text = read.text;
     const wasFailing = st.error !== undefined;
-    const parsed = parseManifestText(read.text, path);
     if (!parsed.ok) {
       st.error = parsed.error;
       return false;

@@ -187,6 +187,28 @@ describe('manifest folder source', function () {
     await eventually('renamed-over content', () => sink.target('core/amf1') === '10.0.1.2', state);
   });
 
+  it('rides out a non-atomic rewrite: a truncated file is not applied before it settles, so its records never vanish', async () => {
+    await writeFile(join(dir, 'amf.yaml'), manifest('amf1', '10.0.1.1') + '---\n' + manifest('amf2', '10.0.1.2'));
+    await startSource({ settleMs: 500 });
+    await writeFile(join(dir, 'amf.yaml'), '');
+    await new Promise((r) => setTimeout(r, 200));
+    await source?.rescan();
+    assert.equal(sink.target('core/amf1'), '10.0.1.1', 'still served while the empty file settles');
+    await writeFile(join(dir, 'amf.yaml'), manifest('amf1', '10.0.1.1') + '---\n' + manifest('amf2', '10.0.1.3'));
+    await eventually('the rewritten content', () => sink.target('core/amf2') === '10.0.1.3', state);
+    assert.deepEqual(sink.calls.filter((c) => c.op === 'remove'), [], 'nothing was ever removed');
+  });
+
+  it('applies a file that really shrinks once it has stayed so for the settle time', async () => {
+    await writeFile(join(dir, 'amf.yaml'), manifest('amf1', '10.0.1.1') + '---\n' + manifest('amf2', '10.0.1.2'));
+    await startSource({ settleMs: 300 });
+    const shrunk = Date.now();
+    await writeFile(join(dir, 'amf.yaml'), manifest('amf1', '10.0.1.1'));
+    await eventually('amf2 withdrawn', () => !sink.state.has('core/amf2'), state);
+    assert.ok(Date.now() - shrunk >= 300, 'not before the settle time');
+    assert.equal(sink.target('core/amf1'), '10.0.1.1');
+  });
+
   it('picks changes up through the periodic rescan alone when no watcher runs', async () => {
     await writeFile(join(dir, 'amf.yaml'), manifest('amf1', '10.0.1.1'));
     await startSource({ watch: false, rescanIntervalMs: 50 });
