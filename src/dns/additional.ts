@@ -46,7 +46,7 @@ function addressesOf(apex: string, nodes: ReadonlyMap<string, ZoneNode>, hasCuts
   const placed: Placed[] = [];
   const seen = new Set<string>();
   for (const t of targets) {
-    if (seen.has(t) || t === apex || !isInZone(t, apex)) continue;
+    if (seen.has(t) || !isInZone(t, apex)) continue;
     seen.add(t);
     let node = nodes.get(t);
     let owner: Buffer | undefined;
