@@ -9,16 +9,19 @@ import { formatManifestProblem } from '../sources/manifests/documents.js';
 import { loadManifests } from '../sources/manifests/read-files.js';
 import { ZoneStore } from '../store/zone-store.js';
 import { helpText, parseFlags, UsageError } from './options.js';
+import { POLICY_FLAGS, policyFromFlags } from './policy-flags.js';
 import { ZONE_FLAGS, zonesFromFlags } from './zone-flags.js';
+
+const CHECK_FLAGS = [...ZONE_FLAGS, ...POLICY_FLAGS];
 
 export const CHECK_USAGE = helpText(
   'crdns check [--zone ZONE ...] FILE|DIR ...',
   'Validates DNSEndpoint manifests offline and prints every endpoint that crdns would reject.\nWithout --zone, names are not checked against served zones.',
-  ZONE_FLAGS,
+  CHECK_FLAGS,
 );
 
 export async function check(argv: readonly string[], env: NodeJS.ProcessEnv, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
-  const { values: v, positionals } = parseFlags(ZONE_FLAGS, argv, env);
+  const { values: v, positionals } = parseFlags(CHECK_FLAGS, argv, env);
   if (v.help) {
     out(CHECK_USAGE);
     return 0;
@@ -33,7 +36,8 @@ export async function check(argv: readonly string[], env: NodeJS.ProcessEnv, out
   }
   // One set for every argument, so a key defined twice is caught across files as `serve` would.
   const { objects, problems: fileProblems } = await loadManifests(positionals);
-  const store = new ZoneStore({ zones, defaultTtl: v['default-ttl'] as number });
+  const policy = policyFromFlags(v);
+  const store = new ZoneStore({ zones, defaultTtl: v['default-ttl'] as number, ...(policy ? { policy } : {}) });
   store.replaceAll(objects);
   store.synced();
   const built = store.flush();

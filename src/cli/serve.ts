@@ -8,11 +8,13 @@ import { HealthState } from '../server/health-service.js';
 import { ManifestFolderSource } from '../sources/manifests/folder-source.js';
 import { ZoneStore } from '../store/zone-store.js';
 import { helpText, parseFlags, UsageError, type FlagSpec, type FlagValues } from './options.js';
+import { POLICY_FLAGS, policyFromFlags } from './policy-flags.js';
 import { ZONE_FLAGS, zonesFromFlags } from './zone-flags.js';
 import { fqdn } from '../dns/name.js';
 
 export const SERVE_FLAGS: FlagSpec[] = [
   ...ZONE_FLAGS,
+  ...POLICY_FLAGS,
   { name: 'manifests', kind: 'string', arg: 'DIR', help: 'serve DNSEndpoint manifests from this folder, watched live, instead of the Kubernetes API' },
   { name: 'kubeconfig', kind: 'string', arg: 'PATH', help: 'kubeconfig for the Kubernetes API (default: in-cluster config, then ~/.kube/config)' },
   { name: 'namespace', kind: 'list', arg: 'NS', help: 'watch DNSEndpoints in this namespace only (repeatable; default all namespaces)' },
@@ -46,7 +48,8 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
   if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error, not "${level}"`);
   const logger = createLogger(level);
 
-  const store = new ZoneStore({ zones, defaultTtl: v['default-ttl'] as number, logger });
+  const policy = policyFromFlags(v);
+  const store = new ZoneStore({ zones, defaultTtl: v['default-ttl'] as number, logger, ...(policy ? { policy } : {}) });
   const health = new HealthState();
   const metrics = new Metrics(() => store.current, () => store.ready);
   const wiring = await makeSource(v, logger);

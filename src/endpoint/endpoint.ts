@@ -22,6 +22,8 @@ export interface Endpoint {
 export interface EndpointOrigin {
   /** Which source produced it, e.g. "manifests" or "kubernetes". */
   source: string;
+  /** The cluster it was read from, for sources that watch several (absent: this one). */
+  cluster?: string;
   namespace: string;
   name: string;
   /** metadata.generation when the source knows it. */

@@ -7,6 +7,7 @@ import { findZone, fqdn, isInZone, parseName, quoteValue as quote } from '../dns
 import { isServedType, SERVED_TYPES, type ServedType } from '../dns/records.js';
 import type { RRsetInput } from '../dns/zone-input.js';
 import type { Endpoint, EndpointProblem } from './endpoint.js';
+import type { NamePolicy } from './name-policy.js';
 import { TARGET_PARSERS, type TargetResult } from './parse-target.js';
 
 export interface ValidationContext {
@@ -14,6 +15,8 @@ export interface ValidationContext {
   zones: readonly string[];
   /** Seconds, for endpoints whose recordTTL is absent or 0. */
   defaultTtl: number;
+  /** Who may publish which names; absent: anyone, anything in the served zones. */
+  policy?: NamePolicy;
 }
 
 export function isEndpointProblem<T extends object>(r: T | EndpointProblem): r is EndpointProblem {

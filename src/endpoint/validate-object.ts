@@ -15,7 +15,9 @@ export function validateObject(obj: EndpointObject, ctx: ValidationContext, sinc
   const rrsets: RRsetInput[] = [];
   const problems: EndpointProblem[] = [];
   for (let i = 0; i < obj.endpoints.length; i++) {
-    const r = validateRawEndpoint(obj.endpoints[i], obj.key, i, ctx, since);
+    let r = validateRawEndpoint(obj.endpoints[i], obj.key, i, ctx, since);
+    const denied = ctx.policy && !isEndpointProblem(r) ? ctx.policy.check(r.name, obj.origin.namespace, obj.origin.cluster) : undefined;
+    if (denied !== undefined) r = { object: obj.key, index: i, field: 'dnsName', reason: denied };
     if (isEndpointProblem(r)) problems.push(r);
     else rrsets.push(r);
   }

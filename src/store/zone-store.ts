@@ -13,7 +13,8 @@ import type { RRsetInput } from '../dns/zone-input.js';
 import type { Snapshot } from '../dns/zone.js';
 import { objectFingerprint, problemId, type EndpointObject, type EndpointProblem, type EndpointSink } from '../endpoint/endpoint.js';
 import { keepLastGood } from '../endpoint/last-good.js';
-import { validateObject } from '../endpoint/validate-object.js';
+import type { NamePolicy } from '../endpoint/name-policy.js';
+import { validateObject, type ValidationContext } from '../endpoint/validate-object.js';
 import { silentLogger, type Logger } from '../logger.js';
 
 interface Validated {
@@ -27,6 +28,8 @@ interface Validated {
 export interface ZoneStoreOptions {
   zones: readonly ZoneConfig[];
   defaultTtl: number;
+  /** Who may publish which names (--name-policy); absent: unrestricted. */
+  policy?: NamePolicy;
   logger?: Logger;
   /** Now, in ms; injectable for tests. */
   clock?: () => number;
@@ -67,7 +70,7 @@ export interface RebuildEvent {
 export class ZoneStore implements EndpointSink {
   private readonly objects = new Map<string, Validated>();
   private readonly zones: readonly ZoneConfig[];
-  private readonly ctx: { zones: readonly string[]; defaultTtl: number };
+  private readonly ctx: ValidationContext;
   private readonly logger: Logger;
   private readonly clock: () => number;
   private readonly listeners: ((e: RebuildEvent) => void)[] = [];
@@ -91,7 +94,7 @@ export class ZoneStore implements EndpointSink {
 
   constructor(opts: ZoneStoreOptions) {
     this.zones = opts.zones;
-    this.ctx = { zones: opts.zones.map((z) => z.apex), defaultTtl: opts.defaultTtl };
+    this.ctx = { zones: opts.zones.map((z) => z.apex), defaultTtl: opts.defaultTtl, ...(opts.policy ? { policy: opts.policy } : {}) };
     this.logger = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? Date.now;
   }

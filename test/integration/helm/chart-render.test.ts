@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { NamePolicy } from '../../../src/endpoint/name-policy.js';
 import { CHART, CI_VALUES, KUBE_VERSION, cleanupHelmHome, corefileOf, find, helm, kinds, podSpec, render, type Manifest } from './support.js';
 
 const MINIMAL = ['-f', CI_VALUES('minimal')];
@@ -188,6 +189,19 @@ describe('helm chart: lint and template', function () {
         'ConfigMap', 'ConfigMap', 'CustomResourceDefinition', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'PrometheusRule',
         'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'Service', 'Service', 'ServiceAccount', 'ServiceMonitor',
       ]);
+    });
+
+    it('renders the name policy into a file crdns reads, passes the flag, and rolls the pods when it changes', () => {
+      const cm = m.find((x) => x.kind === 'ConfigMap' && (x as unknown as { data?: Record<string, string> }).data?.['name-policy.yaml'] !== undefined);
+      assert.ok(cm, 'a ConfigMap holds name-policy.yaml');
+      const text = (cm as unknown as { data: Record<string, string> }).data['name-policy.yaml'] as string;
+      const policy = NamePolicy.parse(text);
+      assert.equal(policy.check('x.a.example.org', 'team-a'), undefined);
+      assert.ok(policy.check('x.a.example.org', 'team-b') !== undefined);
+      const deployment = find(m, 'Deployment');
+      const crdns = [...(podSpec(deployment).initContainers ?? []), ...podSpec(deployment).containers].find((c) => c.name === 'crdns');
+      assert.ok(crdns?.args?.includes('--name-policy=/etc/crdns/name-policy.yaml'));
+      assert.match((deployment as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations['checksum/name-policy'] ?? '', /^[0-9a-f]{64}$/);
     });
 
     it('watches only the listed namespaces: one Role per namespace, nothing cluster-wide', () => {
