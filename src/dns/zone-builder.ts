@@ -32,7 +32,10 @@ interface PendingSet {
   type: ServedType;
   ttl: number;
   data: RDataByType[ServedType][];
-  keys: Set<string>;
+  /** rdata key → index in `data`, to drop duplicates. */
+  keys: Map<string, number>;
+  /** Locality of each datum (its nearest origin); see RRsetOrigin.locality. */
+  localities: number[];
   origins: RRsetOrigin[];
   /** Wire size of the RRset so far, owner names included. */
   wireBytes: number;
@@ -41,7 +44,9 @@ interface PendingSet {
 /** Ownership order: oldest object first, then object key, then entry index. The same on every replica. */
 export function compareOrigins(a: RRsetOrigin, b: RRsetOrigin): number {
   if (a.since !== b.since) return a.since - b.since;
-  return a.object < b.object ? -1 : a.object > b.object ? 1 : a.index - b.index;
+  const x = a.owner ?? a.object;
+  const y = b.owner ?? b.object;
+  return x < y ? -1 : x > y ? 1 : a.index - b.index;
 }
 
 export function describeOrigin(o: RRsetOrigin): string {
@@ -96,12 +101,26 @@ export function buildSnapshot(
       continue;
     }
     let set = existing;
-    if (!set) types.set(input.type, (set = { type: input.type, ttl: input.ttl, data: [], keys: new Set(), origins: [], wireBytes: 0 }));
+    if (!set) types.set(input.type, (set = { type: input.type, ttl: input.ttl, data: [], keys: new Map(), localities: [], origins: [], wireBytes: 0 }));
     // RFC 2181 §5.2: one TTL per RRset; the lowest wins so no resolver caches longer than any owner asked.
     set.ttl = Math.min(set.ttl, input.ttl);
+    const locality = input.origin.locality ?? 0;
     for (const [key, d] of fresh) {
-      set.keys.add(key);
+      set.keys.set(key, set.data.length);
       set.data.push(d);
+      set.localities.push(locality);
+    }
+    // A target that another cluster also serves counts as near as its nearest source.
+    if (existing && locality > 0) {
+      for (const d of input.data) {
+        const at = existing.keys.get(rdataKey(d));
+        if (at !== undefined && (existing.localities[at] as number) > locality) existing.localities[at] = locality;
+      }
+    } else if (existing && locality === 0) {
+      for (const d of input.data) {
+        const at = existing.keys.get(rdataKey(d));
+        if (at !== undefined) existing.localities[at] = 0;
+      }
     }
     set.wireBytes = total;
     set.origins.push(input.origin);
@@ -124,8 +143,9 @@ export function buildSnapshot(
     for (const [name, types] of names) {
       const sets: RRset[] = [];
       for (const p of types.values()) {
-        const key = `${name}\u0000${p.type}\u0000${p.ttl}\u0000${[...p.keys].join('\u0001')}`;
-        const set = previous.get(key) ?? makeRRset(name, p.type, p.ttl, sortedData(p.type, p.data));
+        const order = byLocality(p);
+        const key = `${name}\u0000${p.type}\u0000${p.ttl}\u0000${order.map((i) => rdataKey(p.data[i] as RDataByType[ServedType])).join('\u0001')}`;
+        const set = previous.get(key) ?? makeRRset(name, p.type, p.ttl, sortedData(p.type, order.map((i) => p.data[i] as RDataByType[ServedType])));
         encoded.set(key, set);
         sets.push(set);
       }
@@ -248,6 +268,13 @@ function rdataKey(d: RDataByType[RecordType]): string {
   if (typeof d === 'string') return d;
   if (Array.isArray(d)) return d.map((b) => b.toString('hex')).join(',');
   return JSON.stringify(d);
+}
+
+/** Indexes of a pending set's data, this cluster's first, then each peer's in turn; merge order within each. */
+function byLocality(p: PendingSet): number[] {
+  const order = p.data.map((_, i) => i);
+  if (p.localities.some((l) => l !== 0)) order.sort((a, b) => (p.localities[a] as number) - (p.localities[b] as number) || a - b);
+  return order;
 }
 
 /**

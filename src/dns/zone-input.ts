@@ -27,6 +27,19 @@ export interface RRsetOrigin {
    * record that was there first. 0 when unknown (tests, `crdns check`).
    */
   since: number;
+  /**
+   * Who defined it, the same on every replica and in every cluster (e.g.
+   * "cluster\0namespace/name"): breaks ties between equally old owners.
+   * Absent: `object`.
+   */
+  owner?: string;
+  /**
+   * How near its source is: 0 for this cluster, n for the nth peer. Only the
+   * order of records inside a merged RRset follows it (this cluster's targets
+   * first); which owner wins a conflict never does, so every cluster decides
+   * conflicts alike.
+   */
+  locality?: number;
 }
 
 /** An RRset the builder refused, and why. */

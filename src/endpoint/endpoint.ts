@@ -22,8 +22,10 @@ export interface Endpoint {
 export interface EndpointOrigin {
   /** Which source produced it, e.g. "manifests" or "kubernetes". */
   source: string;
-  /** The cluster it was read from, for sources that watch several (absent: this one). */
+  /** The cluster it was read from (--cluster for this one), when crdns watches clusters. */
   cluster?: string;
+  /** 0 for this cluster, n for the nth peer: only the order of targets inside a merged RRset follows it. */
+  locality?: number;
   namespace: string;
   name: string;
   /** metadata.generation when the source knows it. */

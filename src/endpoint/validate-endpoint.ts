@@ -5,7 +5,7 @@
  */
 import { findZone, fqdn, isInZone, parseName, quoteValue as quote } from '../dns/name.js';
 import { isServedType, SERVED_TYPES, type ServedType } from '../dns/records.js';
-import type { RRsetInput } from '../dns/zone-input.js';
+import type { RRsetInput, RRsetOrigin } from '../dns/zone-input.js';
 import type { Endpoint, EndpointProblem } from './endpoint.js';
 import type { NamePolicy } from './name-policy.js';
 import { TARGET_PARSERS, type TargetResult } from './parse-target.js';
@@ -24,7 +24,10 @@ export function isEndpointProblem<T extends object>(r: T | EndpointProblem): r i
 }
 
 /** One shape-checked Endpoint → one RRset, or the first reason it cannot be served. */
-export function validateEndpoint(ep: Endpoint, objectKey: string, index: number, ctx: ValidationContext, since = 0): RRsetInput | EndpointProblem {
+/** How an object ranks against others: see RRsetOrigin. */
+export type OwnerRank = Pick<RRsetOrigin, 'since' | 'owner' | 'locality'>;
+
+export function validateEndpoint(ep: Endpoint, objectKey: string, index: number, ctx: ValidationContext, rank: OwnerRank = { since: 0 }): RRsetInput | EndpointProblem {
   const problem = (field: string, reason: string): EndpointProblem => ({ object: objectKey, index, field, reason });
   const { dnsName, recordType, targets, recordTTL } = ep;
   const upper = recordType.toUpperCase();
@@ -80,5 +83,5 @@ export function validateEndpoint(ep: Endpoint, objectKey: string, index: number,
     return problem('targets', 'a null MX (exchange ".") must be the only MX target (RFC 7505)');
   }
 
-  return { name, type, ttl, data: data as RRsetInput['data'], origin: { object: objectKey, index, since } };
+  return { name, type, ttl, data: data as RRsetInput['data'], origin: { object: objectKey, index, ...rank } };
 }

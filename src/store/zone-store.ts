@@ -23,6 +23,34 @@ interface Validated {
   fingerprint: string;
   rrsets: RRsetInput[];
   problems: EndpointProblem[];
+  /** The partition (source) it came from; '' for the store's own sink methods. */
+  partition: string;
+}
+
+/** One source's share of the store, e.g. one cluster's DNSEndpoints. */
+export interface PartitionOptions {
+  /** Stamped on every object's origin: the cluster it was read from. */
+  cluster?: string;
+  /** Stamped on every object's origin: 0 for this cluster, n for the nth peer. */
+  locality?: number;
+  /** Prepended to keys, so two clusters' "ns/name" never collide. Default ''. */
+  keyPrefix?: string;
+  /** Whether this partition's first complete listing is what readiness waits for. */
+  gatesReadiness: boolean;
+}
+
+/** An EndpointSink for one partition, plus whether its source is lost (peer clusters). */
+export interface PartitionSink extends EndpointSink {
+  /** A lost partition's records leave every RRset another partition also serves (and, with withdrawOrphans, all of them). */
+  setLost(lost: boolean): void;
+}
+
+export interface PartitionStats {
+  objects: number;
+  /** Records (targets) its objects contribute before any withdrawal or conflict. */
+  records: number;
+  synced: boolean;
+  lost: boolean;
 }
 
 export interface ZoneStoreOptions {
@@ -30,6 +58,8 @@ export interface ZoneStoreOptions {
   defaultTtl: number;
   /** Who may publish which names (--name-policy); absent: unrestricted. */
   policy?: NamePolicy;
+  /** Records only a lost partition serves: keep them (default; an NXDOMAIN would be cached past recovery) or withdraw them too. */
+  withdrawOrphans?: boolean;
   logger?: Logger;
   /** Now, in ms; injectable for tests. */
   clock?: () => number;
@@ -63,6 +93,8 @@ export interface RebuildEvent {
   changes: StoreChanges;
   /** Added or changed objects, and objects whose problems changed (a conflict can come from another object). */
   touched: ReadonlyMap<string, TouchedObject>;
+  /** Per partition (source): objects, records contributed, sync and lost state. */
+  partitions: ReadonlyMap<string, PartitionStats>;
   /** Milliseconds spent building. */
   buildMs: number;
 }
@@ -75,6 +107,8 @@ export class ZoneStore implements EndpointSink {
   private readonly clock: () => number;
   private readonly listeners: ((e: RebuildEvent) => void)[] = [];
   private snapshot: Snapshot | undefined;
+  private readonly partitions = new Map<string, { options: PartitionOptions; synced: boolean; lost: boolean }>();
+  private readonly withdrawOrphans: boolean;
   private isSynced = false;
   private dirty = false;
   private scheduled = false;
@@ -97,6 +131,40 @@ export class ZoneStore implements EndpointSink {
     this.ctx = { zones: opts.zones.map((z) => z.apex), defaultTtl: opts.defaultTtl, ...(opts.policy ? { policy: opts.policy } : {}) };
     this.logger = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? Date.now;
+    this.withdrawOrphans = opts.withdrawOrphans ?? false;
+    this.partitions.set('', { options: { gatesReadiness: true }, synced: false, lost: false });
+  }
+
+  /** A sink for one source among several; the store's own sink methods are partition ''. */
+  partition(name: string, options: PartitionOptions): PartitionSink {
+    if (name === '' || this.partitions.has(name)) throw new Error(`partition ${JSON.stringify(name)} exists already`);
+    const state = { options, synced: false, lost: false };
+    this.partitions.set(name, state);
+    const prefix = options.keyPrefix ?? '';
+    const stamp = (o: EndpointObject): EndpointObject => {
+      if (prefix === '' && options.cluster === undefined && options.locality === undefined) return o;
+      const origin = { ...o.origin };
+      if (options.cluster !== undefined) origin.cluster = options.cluster;
+      if (options.locality !== undefined) origin.locality = options.locality;
+      return { ...o, key: prefix + o.key, origin };
+    };
+    return {
+      replaceAll: (objects) => this.replaceIn(name, objects.map(stamp)),
+      upsert: (object) => {
+        this.put(stamp(object), this.clock(), name);
+        this.schedule();
+      },
+      remove: (key) => {
+        if (this.delete(prefix + key)) this.schedule();
+      },
+      synced: () => this.markSynced(name),
+      setLost: (lost) => {
+        if (state.lost === lost) return;
+        state.lost = lost;
+        this.dirty = true;
+        this.schedule();
+      },
+    };
   }
 
   /** The snapshot queries read; undefined until the first full listing. */
@@ -113,18 +181,22 @@ export class ZoneStore implements EndpointSink {
   }
 
   replaceAll(objects: readonly EndpointObject[]): void {
+    this.replaceIn('', objects);
+  }
+
+  private replaceIn(partition: string, objects: readonly EndpointObject[]): void {
     const keep = new Set(objects.map((o) => o.key));
-    for (const key of this.objects.keys()) {
-      if (!keep.has(key)) this.delete(key);
+    for (const [key, v] of this.objects) {
+      if (v.partition === partition && !keep.has(key)) this.delete(key);
     }
     // One listing is one moment: objects first seen together tie, and their keys decide.
     const now = this.clock();
-    for (const o of objects) this.put(o, now);
+    for (const o of objects) this.put(o, now, partition);
     this.schedule();
   }
 
   upsert(object: EndpointObject): void {
-    this.put(object, this.clock());
+    this.put(object, this.clock(), '');
     this.schedule();
   }
 
@@ -143,9 +215,16 @@ export class ZoneStore implements EndpointSink {
   }
 
   synced(): void {
-    if (this.isSynced) return;
-    this.isSynced = true;
+    this.markSynced('');
+  }
+
+  private markSynced(partition: string): void {
+    const state = this.partitions.get(partition);
+    if (!state || state.synced) return;
+    state.synced = true;
     this.dirty = true;
+    // Readiness waits for the partitions that gate it (this cluster), never for peers.
+    if (!this.isSynced && this.gating().every((p) => p.synced)) this.isSynced = true;
     this.schedule();
   }
 
@@ -154,7 +233,13 @@ export class ZoneStore implements EndpointSink {
     return this.rebuild();
   }
 
-  private put(object: EndpointObject, now: number): void {
+  /** The partitions readiness waits for: those that say so; the store's own '' only while no other does. */
+  private gating(): Array<{ synced: boolean }> {
+    const named = [...this.partitions].filter(([name, p]) => name !== '' && p.options.gatesReadiness).map(([, p]) => p);
+    return named.length > 0 ? named : [this.partitions.get('') as { synced: boolean }];
+  }
+
+  private put(object: EndpointObject, now: number, partition: string): void {
     const fingerprint = objectFingerprint(object);
     const prev = this.objects.get(object.key);
     if (prev && prev.fingerprint === fingerprint) {
@@ -165,7 +250,7 @@ export class ZoneStore implements EndpointSink {
     // Only the same object (same uid) has a previous version to fall back on.
     const sameUid = prev !== undefined && prev.object.origin.uid === object.origin.uid;
     const { rrsets, problems } = keepLastGood(object, fresh, sameUid ? prev : undefined);
-    this.objects.set(object.key, { object, fingerprint, rrsets, problems });
+    this.objects.set(object.key, { object, fingerprint, rrsets, problems, partition });
     this.dirty = true;
     if (prev) {
       if (!this.pending.added.has(object.key)) this.pending.changed.add(object.key);
@@ -212,8 +297,7 @@ export class ZoneStore implements EndpointSink {
     if (!this.isSynced || !this.dirty) return undefined;
     this.dirty = false;
     const started = this.clock();
-    const inputs: RRsetInput[] = [];
-    for (const v of this.objects.values()) for (const r of v.rrsets) inputs.push(r);
+    const inputs = this.collectInputs();
     // The serial follows the clock where it can, so it also increases across restarts, and by one at least per change.
     this.serial = Math.max(this.serial + 1, Math.floor(started / 1000)) >>> 0;
     this.generation++;
@@ -244,7 +328,7 @@ export class ZoneStore implements EndpointSink {
     for (const key of changes.changed) touch(key);
     for (const p of changes.problemsAppeared) touch(p.object);
     for (const p of changes.problemsCleared) touch(p.object);
-    const event: RebuildEvent = { snapshot, problems, objectCount: this.objects.size, changes, touched, buildMs };
+    const event: RebuildEvent = { snapshot, problems, objectCount: this.objects.size, changes, touched, partitions: this.partitionStats(), buildMs };
     for (const l of this.listeners) {
       // An observer's bug must not take the data plane down: the snapshot is already swapped in.
       try {
@@ -254,6 +338,54 @@ export class ZoneStore implements EndpointSink {
       }
     }
     return event;
+  }
+
+  /**
+   * Every RRset input, less what lost partitions must not serve: a lost
+   * partition's RRset gives way wherever a live one serves the same name and
+   * type (or a CNAME, which owns its name), so clients stop being sent to a
+   * dead cluster; what only it serves stays unless withdrawOrphans.
+   */
+  private collectInputs(): RRsetInput[] {
+    const inputs: RRsetInput[] = [];
+    const lost = new Set<string>();
+    for (const [name, p] of this.partitions) if (p.lost) lost.add(name);
+    if (lost.size === 0) {
+      for (const v of this.objects.values()) for (const r of v.rrsets) inputs.push(r);
+      return inputs;
+    }
+    const live = new Set<string>();
+    const liveNames = new Set<string>();
+    for (const v of this.objects.values()) {
+      if (lost.has(v.partition)) continue;
+      for (const r of v.rrsets) {
+        inputs.push(r);
+        live.add(`${r.name}\u0000${r.type}`);
+        if (r.type === 'CNAME') live.add(`${r.name}\u0000*`);
+        liveNames.add(r.name);
+      }
+    }
+    if (this.withdrawOrphans) return inputs;
+    for (const v of this.objects.values()) {
+      if (!lost.has(v.partition)) continue;
+      for (const r of v.rrsets) {
+        const shadowed = live.has(`${r.name}\u0000${r.type}`) || live.has(`${r.name}\u0000*`) || (r.type === 'CNAME' && liveNames.has(r.name));
+        if (!shadowed) inputs.push(r);
+      }
+    }
+    return inputs;
+  }
+
+  private partitionStats(): Map<string, PartitionStats> {
+    const stats = new Map<string, PartitionStats>();
+    for (const [name, p] of this.partitions) stats.set(name, { objects: 0, records: 0, synced: p.synced, lost: p.lost });
+    for (const v of this.objects.values()) {
+      const s = stats.get(v.partition);
+      if (!s) continue;
+      s.objects++;
+      for (const r of v.rrsets) s.records += r.data.length;
+    }
+    return stats;
   }
 
   private takeChanges(problems: ReadonlyMap<string, readonly EndpointProblem[]>): StoreChanges {

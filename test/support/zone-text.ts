@@ -71,13 +71,13 @@ export interface Sections {
 
 const lower = (rr: Answer) => presentRecord(rr).toLowerCase();
 
-export function sectionsOf(reply: Buffer): Sections {
+export function sectionsOf(reply: Buffer, keepOrder = false): Sections {
   const d = dnsPacket.decode(reply);
   const additionals = d.additionals ?? [];
   return {
     rcode: (d as unknown as { rcode: string }).rcode,
     flags: d.flags ?? 0,
-    answer: (d.answers ?? []).map(lower).sort(),
+    answer: keepOrder ? (d.answers ?? []).map(lower) : (d.answers ?? []).map(lower).sort(),
     authority: (d.authorities ?? []).map(lower).sort(),
     additional: additionals.filter((r) => r.type !== 'OPT').map(lower).sort(),
     hasOpt: additionals.some((r) => r.type === 'OPT'),
@@ -86,7 +86,8 @@ export function sectionsOf(reply: Buffer): Sections {
   };
 }
 
-export function ask(snapshot: Snapshot, name: string, type: string, opts: { edns?: boolean; flags?: number; id?: number } = {}): Sections {
+/** `keepOrder`: the answer section in wire order, for tests of the order inside an RRset. */
+export function ask(snapshot: Snapshot, name: string, type: string, opts: { edns?: boolean; flags?: number; id?: number; keepOrder?: boolean } = {}): Sections {
   const msg = dnsPacket.encode({
     type: 'query',
     id: opts.id ?? 4242,
@@ -94,7 +95,7 @@ export function ask(snapshot: Snapshot, name: string, type: string, opts: { edns
     questions: [{ name, type: type as never, class: 'IN' }],
     ...(opts.edns ? { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as never] } : {}),
   });
-  return sectionsOf(answerQuery(snapshot, msg).reply);
+  return sectionsOf(answerQuery(snapshot, msg).reply, opts.keepOrder);
 }
 
 /** Expected records in the same normalised form as sectionsOf. */
