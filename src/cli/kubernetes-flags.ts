@@ -1,28 +1,67 @@
 /**
  * The Kubernetes side of `crdns serve`, loaded only when crdns watches the
- * API: the DNSEndpoint source, and the status reporter that tells each object
- * what became of it after every snapshot.
+ * API: this cluster's DNSEndpoint source and the status reporter that tells
+ * each of its objects what became of it, and a read-only source per peer
+ * cluster, each in its own store partition.
  */
-import type { Logger } from '../logger.js';
-import { DnsEndpointSource } from '../sources/dnsendpoints/source.js';
+import type { Registry } from 'prom-client';
 import { StatusReporter } from '../feedback/status-reporter.js';
-import type { RebuildEvent } from '../store/zone-store.js';
+import type { Logger } from '../logger.js';
+import { registerPeerMetrics } from '../observe/peer-metrics.js';
+import { DnsEndpointSource } from '../sources/dnsendpoints/source.js';
+import { PeerCluster } from '../sources/peers/peer-cluster.js';
+import type { RebuildEvent, ZoneStore } from '../store/zone-store.js';
 import type { FlagValues } from './options.js';
+import { clusterFlags } from './peer-flags.js';
 import type { SourceWiring } from './source-wiring.js';
 
-export async function kubernetesSourceFromFlags(v: FlagValues, logger: Logger): Promise<SourceWiring> {
+export interface WiringContext {
+  store: ZoneStore;
+  registry: Registry;
+}
+
+export async function kubernetesSourceFromFlags(v: FlagValues, logger: Logger, ctx: WiringContext): Promise<SourceWiring> {
   const log = logger.child({ source: 'kubernetes' });
-  const source = new DnsEndpointSource({
-    ...(v.kubeconfig ? { kubeconfig: v.kubeconfig as string } : {}),
+  const clusters = clusterFlags(v);
+  const watch = {
     namespaces: v.namespace as string[],
     ...(v['label-selector'] ? { labelSelector: v['label-selector'] as string } : {}),
     watchIdleTimeoutMs: (v['watch-idle-timeout'] as number) * 1000,
-    logger: log,
-  });
-  const reporter = source.kubeConfig ? new StatusReporter({ directory: source, kubeConfig: source.kubeConfig, logger: log }) : undefined;
+  };
+  const local = new DnsEndpointSource({ ...(v.kubeconfig ? { kubeconfig: v.kubeconfig as string } : {}), ...watch, logger: log });
+  const localSink = ctx.store.partition(`cluster:${clusters.cluster}`, { cluster: clusters.cluster, locality: 0, gatesReadiness: true });
+  const peers = clusters.peers.map(
+    (p, i) =>
+      new PeerCluster({
+        name: p.name,
+        kubeconfigPath: p.kubeconfig,
+        graceMs: clusters.graceMs,
+        watch,
+        logger: logger.child({ source: 'peer' }),
+        // Keys are prefixed so two clusters' "namespace/name" never collide; feedback only ever sees this cluster's keys.
+        sink: ctx.store.partition(`cluster:${p.name}`, { cluster: p.name, locality: i + 1, keyPrefix: `${p.name}:`, gatesReadiness: false, orphans: clusters.orphans }),
+      }),
+  );
+  let lastRebuild: RebuildEvent | undefined;
+  if (peers.length > 0) {
+    registerPeerMetrics(ctx.registry, () => peers.map((p) => p.status), (name) => lastRebuild?.partitions.get(`cluster:${name}`)?.records ?? 0);
+  }
+  const reporter = local.kubeConfig ? new StatusReporter({ directory: local, kubeConfig: local.kubeConfig, logger: log }) : undefined;
   return {
-    source,
+    source: {
+      name: 'kubernetes',
+      // The store's own sink is not used: every cluster feeds its own partition.
+      start: async () => {
+        await local.start(localSink);
+        for (const p of peers) await p.start();
+        if (peers.length > 0) log.info('watching peer clusters', { cluster: clusters.cluster, peers: clusters.peers.map((p) => p.name), graceSeconds: clusters.graceMs / 1000, orphans: clusters.orphans });
+      },
+      stop: async () => {
+        await Promise.all([local.stop(), ...peers.map((p) => p.stop())]);
+      },
+    },
     onRebuild: (e: RebuildEvent) => {
+      lastRebuild = e;
       if (!reporter) return;
       // Only what this build touched; the reporter works through it off the query path.
       reporter.reportMany([...e.touched].map(([key, t]) => ({ key, generation: t.object.origin.generation, problems: t.problems })));
@@ -31,13 +70,29 @@ export async function kubernetesSourceFromFlags(v: FlagValues, logger: Logger): 
       await reporter?.stop();
     },
     details: () => {
-      const s = source.state;
+      const s = local.state;
+      const now = Date.now();
       return {
+        cluster: clusters.cluster,
         connected: s.connected,
-        lastSyncAgeSeconds: s.lastSyncTime ? (Date.now() - s.lastSyncTime) / 1000 : null,
+        lastSyncAgeSeconds: s.lastSyncTime ? (now - s.lastSyncTime) / 1000 : null,
         restarts: s.restarts,
         relists: s.relists,
         ...(s.lastError ? { lastError: s.lastError } : {}),
+        ...(peers.length > 0
+          ? {
+              peers: peers.map((p) => {
+                const ps = p.status;
+                return {
+                  name: ps.name,
+                  state: ps.state,
+                  synced: ps.synced,
+                  lastSyncAgeSeconds: ps.lastConfirmed ? (now - ps.lastConfirmed) / 1000 : null,
+                  ...(ps.lastError ? { lastError: ps.lastError } : {}),
+                };
+              }),
+            }
+          : {}),
       };
     },
   };

@@ -1,4 +1,5 @@
 /** `crdns serve`: wires a source, the zone store, the gRPC server and the operator's HTTP port together. */
+import type { WiringContext } from './kubernetes-flags.js';
 import type { SourceWiring } from './source-wiring.js';
 import { isLogLevel, createLogger, type Logger } from '../logger.js';
 import { Metrics } from '../observe/metrics.js';
@@ -8,6 +9,7 @@ import { HealthState } from '../server/health-service.js';
 import { ManifestFolderSource } from '../sources/manifests/folder-source.js';
 import { ZoneStore } from '../store/zone-store.js';
 import { helpText, parseFlags, UsageError, type FlagSpec, type FlagValues } from './options.js';
+import { PEER_FLAGS } from './peer-flags.js';
 import { POLICY_FLAGS, policyFromFlags } from './policy-flags.js';
 import { ZONE_FLAGS, zonesFromFlags } from './zone-flags.js';
 import { fqdn } from '../dns/name.js';
@@ -15,6 +17,7 @@ import { fqdn } from '../dns/name.js';
 export const SERVE_FLAGS: FlagSpec[] = [
   ...ZONE_FLAGS,
   ...POLICY_FLAGS,
+  ...PEER_FLAGS,
   { name: 'manifests', kind: 'string', arg: 'DIR', help: 'serve DNSEndpoint manifests from this folder, watched live, instead of the Kubernetes API' },
   { name: 'kubeconfig', kind: 'string', arg: 'PATH', help: 'kubeconfig for the Kubernetes API (default: in-cluster config, then ~/.kube/config)' },
   { name: 'namespace', kind: 'list', arg: 'NS', help: 'watch DNSEndpoints in this namespace only (repeatable; default all namespaces)' },
@@ -52,7 +55,7 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
   const store = new ZoneStore({ zones, defaultTtl: v['default-ttl'] as number, logger, ...(policy ? { policy } : {}) });
   const health = new HealthState();
   const metrics = new Metrics(() => store.current, () => store.ready);
-  const wiring = await makeSource(v, logger);
+  const wiring = await makeSource(v, logger, { store, registry: metrics.registry });
   const source = wiring.source;
   let first = true;
   store.onRebuild((e) => {
@@ -111,13 +114,14 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
   });
 }
 
-async function makeSource(v: FlagValues, logger: Logger): Promise<SourceWiring> {
+async function makeSource(v: FlagValues, logger: Logger, ctx: WiringContext): Promise<SourceWiring> {
   if (v.manifests) {
+    if ((v.peer as string[]).length > 0) throw new UsageError('--peer watches Kubernetes API servers; it cannot be combined with --manifests');
     const dir = v.manifests as string;
     const log = logger.child({ source: 'manifests', dir });
     const source = new ManifestFolderSource({ dir, logger: log });
     return { source };
   }
   const { kubernetesSourceFromFlags } = await import('./kubernetes-flags.js');
-  return kubernetesSourceFromFlags(v, logger);
+  return kubernetesSourceFromFlags(v, logger, ctx);
 }

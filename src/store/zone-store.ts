@@ -37,6 +37,11 @@ export interface PartitionOptions {
   keyPrefix?: string;
   /** Whether this partition's first complete listing is what readiness waits for. */
   gatesReadiness: boolean;
+  /**
+   * While lost, records only this partition serves are kept (default: an
+   * NXDOMAIN would be negatively cached past the recovery) or withdrawn too.
+   */
+  orphans?: 'keep' | 'withdraw';
 }
 
 /** An EndpointSink for one partition, plus whether its source is lost (peer clusters). */
@@ -58,8 +63,6 @@ export interface ZoneStoreOptions {
   defaultTtl: number;
   /** Who may publish which names (--name-policy); absent: unrestricted. */
   policy?: NamePolicy;
-  /** Records only a lost partition serves: keep them (default; an NXDOMAIN would be cached past recovery) or withdraw them too. */
-  withdrawOrphans?: boolean;
   logger?: Logger;
   /** Now, in ms; injectable for tests. */
   clock?: () => number;
@@ -108,7 +111,7 @@ export class ZoneStore implements EndpointSink {
   private readonly listeners: ((e: RebuildEvent) => void)[] = [];
   private snapshot: Snapshot | undefined;
   private readonly partitions = new Map<string, { options: PartitionOptions; synced: boolean; lost: boolean }>();
-  private readonly withdrawOrphans: boolean;
+
   private isSynced = false;
   private dirty = false;
   private scheduled = false;
@@ -131,7 +134,6 @@ export class ZoneStore implements EndpointSink {
     this.ctx = { zones: opts.zones.map((z) => z.apex), defaultTtl: opts.defaultTtl, ...(opts.policy ? { policy: opts.policy } : {}) };
     this.logger = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? Date.now;
-    this.withdrawOrphans = opts.withdrawOrphans ?? false;
     this.partitions.set('', { options: { gatesReadiness: true }, synced: false, lost: false });
   }
 
@@ -344,12 +346,17 @@ export class ZoneStore implements EndpointSink {
    * Every RRset input, less what lost partitions must not serve: a lost
    * partition's RRset gives way wherever a live one serves the same name and
    * type (or a CNAME, which owns its name), so clients stop being sent to a
-   * dead cluster; what only it serves stays unless withdrawOrphans.
+   * dead cluster; what only it serves stays unless its orphans are withdrawn.
    */
   private collectInputs(): RRsetInput[] {
     const inputs: RRsetInput[] = [];
     const lost = new Set<string>();
-    for (const [name, p] of this.partitions) if (p.lost) lost.add(name);
+    const keepOrphans = new Set<string>();
+    for (const [name, p] of this.partitions) {
+      if (!p.lost) continue;
+      lost.add(name);
+      if (p.options.orphans !== 'withdraw') keepOrphans.add(name);
+    }
     if (lost.size === 0) {
       for (const v of this.objects.values()) for (const r of v.rrsets) inputs.push(r);
       return inputs;
@@ -365,9 +372,8 @@ export class ZoneStore implements EndpointSink {
         liveNames.add(r.name);
       }
     }
-    if (this.withdrawOrphans) return inputs;
     for (const v of this.objects.values()) {
-      if (!lost.has(v.partition)) continue;
+      if (!keepOrphans.has(v.partition)) continue;
       for (const r of v.rrsets) {
         const shadowed = live.has(`${r.name}\u0000${r.type}`) || live.has(`${r.name}\u0000*`) || (r.type === 'CNAME' && liveNames.has(r.name));
         if (!shadowed) inputs.push(r);

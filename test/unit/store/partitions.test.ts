@@ -15,12 +15,12 @@ function obj(key: string, endpoints: unknown[], createdAt?: number): EndpointObj
 const a = (name: string, ip: string) => ({ dnsName: name, recordType: 'A', targets: [ip] });
 
 /** The store of cluster `self`: its own partition first, then the peers in the order given. */
-function clusterStore(self: string, options: { withdrawOrphans?: boolean } = {}): { store: ZoneStore; sinks: Map<string, PartitionSink> } {
-  const store = new ZoneStore({ zones: [zoneConfig('example.test', DEFAULT_ZONE_SETTINGS)], defaultTtl: 300, ...options });
+function clusterStore(self: string, options: { orphans?: 'keep' | 'withdraw' } = {}): { store: ZoneStore; sinks: Map<string, PartitionSink> } {
+  const store = new ZoneStore({ zones: [zoneConfig('example.test', DEFAULT_ZONE_SETTINGS)], defaultTtl: 300 });
   const sinks = new Map<string, PartitionSink>();
   const order = [self, ...CLUSTERS.filter((c) => c !== self)];
   order.forEach((c, locality) =>
-    sinks.set(c, store.partition(`cluster:${c}`, { cluster: c, locality, keyPrefix: c === self ? '' : `${c}:`, gatesReadiness: c === self })),
+    sinks.set(c, store.partition(`cluster:${c}`, { cluster: c, locality, keyPrefix: c === self ? '' : `${c}:`, gatesReadiness: c === self, ...options })),
   );
   return { store, sinks };
 }
@@ -86,8 +86,8 @@ describe('zone store with several clusters', () => {
     assert.deepEqual(answers(store, 'web.example.test').sort(), ['10.0.0.1', '10.0.0.2'], 'restored at once');
   });
 
-  it('with withdrawOrphans, a lost peer\'s sole records go too', () => {
-    const { store, sinks } = clusterStore('a', { withdrawOrphans: true });
+  it('with orphans withdrawn, a lost peer\'s sole records go too', () => {
+    const { store, sinks } = clusterStore('a', { orphans: 'withdraw' });
     sinks.get('a')?.replaceAll([]);
     sinks.get('a')?.synced();
     sinks.get('b')?.replaceAll([obj('apps/x', [a('only-b.example.test', '10.0.0.22')])]);
