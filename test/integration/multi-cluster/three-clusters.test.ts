@@ -5,14 +5,14 @@
  * and stock CoreDNS (cache off) in front of each.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { queryClient, type QueryClient } from '../../../src/cli/query.js';
 import { ControlPlane } from '../../harness/control-plane.js';
 import { dig, startCoreDNS, type CorednsProcess } from '../../harness/coredns.js';
 import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
+import { installPeerReader, writeReaderKubeconfig } from '../../harness/peer-reader.js';
 import { eventually } from '../../support/eventually.js';
 
 const NAMES = ['a', 'b', 'c'] as const;
@@ -20,25 +20,6 @@ type Name = (typeof NAMES)[number];
 const ZONE = 'mesh.test';
 const NS = 'apps';
 const GRACE_S = 3;
-
-const READER_RBAC = `apiVersion: v1
-kind: ServiceAccount
-metadata: {name: peer-reader, namespace: kube-system}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: crdns-peer-reader}
-rules:
-  - apiGroups: [externaldns.k8s.io]
-    resources: [dnsendpoints]
-    verbs: [get, list, watch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: crdns-peer-reader}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: crdns-peer-reader}
-subjects: [{kind: ServiceAccount, name: peer-reader, namespace: kube-system}]
-`;
 
 function endpoint(name: string, endpoints: string): string {
   return `apiVersion: externaldns.k8s.io/v1alpha1
@@ -65,24 +46,6 @@ describe('three clusters, every one answering for all', function () {
   const planes = new Map<Name, ControlPlane>();
   let dir: string;
 
-  /** A kubeconfig for the peer reader of `plane`, from a short-lived TokenRequest token; the API server is verified against its CA. */
-  async function readerKubeconfig(plane: ControlPlane, file: string): Promise<void> {
-    const token = (await plane.kubectl(['create', 'token', 'peer-reader', '-n', 'kube-system', '--duration=1h'])).trim();
-    const admin = new KubeConfig();
-    admin.loadFromFile(plane.kubeconfigPath('admin'));
-    admin.makePathsAbsolute(plane.dir);
-    const cluster = admin.getCurrentCluster();
-    assert.ok(cluster?.caData || cluster?.caFile, 'the harness kubeconfig names a CA');
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'peer', server: plane.server, ...(cluster?.caData ? { caData: cluster.caData } : { caFile: cluster?.caFile }), skipTLSVerify: false }],
-      users: [{ name: 'reader', token }],
-      contexts: [{ name: 'peer', cluster: 'peer', user: 'reader' }],
-      currentContext: 'peer',
-    });
-    await writeFile(file, kc.exportConfig());
-  }
-
   const answer = async (c: Cluster, name: string, type = 'A'): Promise<string[]> => {
     const r = await c.client.ask(name, type);
     return (r.answers ?? []).filter((x) => x.type === type).map((x) => String((x as { data?: unknown }).data));
@@ -95,7 +58,7 @@ describe('three clusters, every one answering for all', function () {
       const plane = await ControlPlane.start();
       await plane.grantCrdnsRbac();
       await plane.createNamespace(NS);
-      await plane.apply(READER_RBAC);
+      await installPeerReader(plane);
       planes.set(name, plane);
     }
     for (const name of NAMES) {
@@ -104,7 +67,7 @@ describe('three clusters, every one answering for all', function () {
       const peerArgs: string[] = [];
       for (const peer of NAMES.filter((n) => n !== name)) {
         const file = path.join(dir, `${name}-sees-${peer}.yaml`);
-        await readerKubeconfig(planes.get(peer) as ControlPlane, file);
+        await writeReaderKubeconfig(planes.get(peer) as ControlPlane, file);
         peerFiles.set(peer, file);
         peerArgs.push('--peer', `${peer}=${file}`);
       }
@@ -203,7 +166,7 @@ describe('three clusters, every one answering for all', function () {
   it('keeps working when a peer\'s kubeconfig is rotated in place (a new token)', async () => {
     const a = cluster('a');
     const file = a.peerFiles.get('b') as string;
-    await readerKubeconfig(cluster('b').plane, file);
+    await writeReaderKubeconfig(cluster('b').plane, file);
     await eventually('a took the new credentials', async () => /peer kubeconfig changed/.test(a.crdns.logs()), () => '', 30_000, 100);
     await cluster('b').plane.apply(endpoint('after-rotation', `  - {dnsName: after-rotation.${ZONE}, recordType: A, targets: [10.6.0.2]}`));
     await eventually('a serves what b wrote after the rotation', async () => (await answer(a, `after-rotation.${ZONE}`)).length === 1, () => '', 30_000, 50);
