@@ -154,7 +154,11 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       const b = planes.get('b') as ControlPlane;
       await b.stopApiserver();
-      withdrawals.push(await until('b withdrawn in a', async () => !(await aAnswers(port, `shared.${ZONE}`)).includes('10.251.0.2'), 120_000));
+      // An answer is needed: a timed-out query says nothing about withdrawal.
+      withdrawals.push(await until('b withdrawn in a', async () => {
+        const got = await aAnswers(port, `shared.${ZONE}`);
+        return got.length > 0 && !got.includes('10.251.0.2');
+      }, 120_000));
       await b.startApiserver();
       await until('b restored in a', async () => (await aAnswers(port, `shared.${ZONE}`)).includes('10.251.0.2'), 120_000, 50);
     }

@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import { StatusReporter } from '../feedback/status-reporter.js';
 import type { Logger } from '../logger.js';
 import { registerPeerMetrics } from '../observe/peer-metrics.js';
+import { registerFeedbackMetrics, registerWatchMetrics } from '../observe/source-metrics.js';
 import { DnsEndpointSource } from '../sources/dnsendpoints/source.js';
 import { PeerCluster } from '../sources/peers/peer-cluster.js';
 import type { RebuildEvent, ZoneStore } from '../store/zone-store.js';
@@ -47,6 +48,8 @@ export async function kubernetesSourceFromFlags(v: FlagValues, logger: Logger, c
     registerPeerMetrics(ctx.registry, () => peers.map((p) => p.status), (name) => lastRebuild?.partitions.get(`cluster:${name}`)?.records ?? 0);
   }
   const reporter = local.kubeConfig ? new StatusReporter({ directory: local, kubeConfig: local.kubeConfig, logger: log }) : undefined;
+  registerWatchMetrics(ctx.registry, () => local.state);
+  if (reporter) registerFeedbackMetrics(ctx.registry, () => reporter.stats);
   return {
     source: {
       name: 'kubernetes',

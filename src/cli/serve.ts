@@ -1,5 +1,6 @@
 /** `crdns serve`: wires a source, the zone store, the gRPC server and the operator's HTTP port together. */
 import type { WiringContext } from './kubernetes-flags.js';
+import { registerManifestMetrics } from '../observe/source-metrics.js';
 import type { SourceWiring } from './source-wiring.js';
 import { isLogLevel, createLogger, type Logger } from '../logger.js';
 import { Metrics } from '../observe/metrics.js';
@@ -120,6 +121,7 @@ async function makeSource(v: FlagValues, logger: Logger, ctx: WiringContext): Pr
     const dir = v.manifests as string;
     const log = logger.child({ source: 'manifests', dir });
     const source = new ManifestFolderSource({ dir, logger: log });
+    registerManifestMetrics(ctx.registry, () => source.problems());
     return { source };
   }
   const { kubernetesSourceFromFlags } = await import('./kubernetes-flags.js');

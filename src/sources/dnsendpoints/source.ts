@@ -70,8 +70,11 @@ export interface DnsEndpointSourceOptions {
   logger?: Logger;
   /** Called whenever connection or sync state changes (metrics, readiness). */
   onStateChange?: (state: DnsEndpointSourceState) => void;
-  /** For tests: replaces the API client of each scope. */
-  clientFactory?: (scope: { namespace?: string; labelSelector?: string }) => ListWatchClient<DnsEndpointResource>;
+  /**
+   * Makes the list/watch client of each scope. Default: client-node with the
+   * credentials above. A fake here runs the source without an API server.
+   */
+  listWatchFactory?: (scope: { namespace?: string; labelSelector?: string }) => ListWatchClient<DnsEndpointResource>;
 }
 
 export interface DnsEndpointSourceState {
@@ -116,13 +119,12 @@ export class DnsEndpointSource implements EndpointSource, ObjectDirectory {
   private scopes: Scope[] = [];
   private sink: EndpointSink | undefined;
   private initialSyncDone = false;
-  private syncWaiters: Array<() => void> = [];
   private started = false;
 
   constructor(private readonly options: DnsEndpointSourceOptions = {}) {
     this.logger = options.logger ?? silentLogger;
     // Fails fast on a missing or broken kubeconfig; API errors come later and never throw.
-    this.kubeConfig = options.clientFactory ? options.kubeConfig : (options.kubeConfig ?? loadKubeConfig(options.kubeconfig));
+    this.kubeConfig = options.listWatchFactory ? options.kubeConfig : (options.kubeConfig ?? loadKubeConfig(options.kubeconfig));
   }
 
   /**
@@ -147,12 +149,6 @@ export class DnsEndpointSource implements EndpointSource, ObjectDirectory {
   async stop(): Promise<void> {
     await Promise.all(this.scopes.map((scope) => scope.supervisor.stop()));
     this.sink = undefined;
-  }
-
-  /** Resolves once the sink has had its first full listing. */
-  whenSynced(): Promise<void> {
-    if (this.initialSyncDone) return Promise.resolve();
-    return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
   get state(): DnsEndpointSourceState {
@@ -181,8 +177,8 @@ export class DnsEndpointSource implements EndpointSource, ObjectDirectory {
 
   private makeScope(namespace: string | undefined): Scope {
     const { labelSelector } = this.options;
-    const client = this.options.clientFactory
-      ? this.options.clientFactory({ ...(namespace ? { namespace } : {}), ...(labelSelector ? { labelSelector } : {}) })
+    const client = this.options.listWatchFactory
+      ? this.options.listWatchFactory({ ...(namespace ? { namespace } : {}), ...(labelSelector ? { labelSelector } : {}) })
       : new ResourceListWatch<DnsEndpointResource>(this.requireKubeConfig(), DNSENDPOINT, {
           ...(namespace ? { namespace } : {}),
           ...(labelSelector ? { labelSelector } : {}),
@@ -246,7 +242,6 @@ export class DnsEndpointSource implements EndpointSource, ObjectDirectory {
         this.replaceAll();
         this.callSink((sink) => sink.synced());
         this.logger.info('initial list of DNSEndpoints complete', { objects: this.objects.size });
-        for (const resolve of this.syncWaiters.splice(0)) resolve();
       }
       return;
     }

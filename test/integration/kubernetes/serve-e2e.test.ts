@@ -154,4 +154,15 @@ describe('crdns serve against a real kube-apiserver, through CoreDNS', function 
     await pollUntil(() => plane.apply(endpointYaml('after-etcd', '  - {dnsName: etcd.telco.test, recordType: TXT, targets: [back]}')), () => true, 'API writable again', 120_000, 50);
     await pollUntil(() => grpcAnswer('etcd.telco.test', 'TXT'), (r) => r.answer.length === 1, 'served after etcd restart', 120_000, 50);
   });
+
+  it('exposes what happened to the watch and to feedback as metrics', async () => {
+    const text = await fetch(`http://${crdns.httpAddress()}/metrics`).then((r) => r.text());
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    assert.ok(value('crdns_watch_restarts') >= 1, 'the outage restarted the watch');
+    assert.ok(value('crdns_watch_failures') >= 1, 'and failed lists or watches were counted');
+    assert.equal(value('crdns_watch_connected'), 1);
+    assert.ok(value('crdns_status_writes') >= 1);
+    assert.ok(value('crdns_events_created') >= 1, 'the Warning event for the broken endpoint');
+    assert.ok(value('crdns_watch_last_sync_timestamp_seconds') > Date.now() / 1000 - 600);
+  });
 });

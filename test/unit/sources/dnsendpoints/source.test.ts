@@ -19,7 +19,7 @@ function setup(options: Partial<DnsEndpointSourceOptions> = {}): {
   const source = new DnsEndpointSource({
     backoff: { initialMs: 1, maxMs: 5 },
     ...options,
-    clientFactory: (scope) => {
+    listWatchFactory: (scope) => {
       scopes.push(scope);
       const c = new FakeListWatch();
       clients.set(scope.namespace ?? '*', c);
@@ -48,7 +48,7 @@ describe('DnsEndpointSource (with a fake API)', () => {
     await source.start(sink);
     const c = client(clients, '*');
     c.listResults = [{ items: [obj('a', '1'), obj('b', '2', {}, 'other')], resourceVersion: '10' }];
-    await source.whenSynced();
+    await eventually('the first listing handed over', () => sink.isSynced);
     assert.deepEqual(sink.log(), ['replaceAll(ns/a,other/b)', 'synced']);
     const a = sink.state.get('ns/a');
     assert.deepEqual(a?.origin, { source: 'kubernetes', namespace: 'ns', name: 'a', generation: 1, uid: 'uid-ns-a' });
@@ -71,7 +71,7 @@ describe('DnsEndpointSource (with a fake API)', () => {
     await source.start(sink);
     const c = client(clients, '*');
     c.listResults = [{ items: [obj('a', '1')], resourceVersion: '10' }];
-    await source.whenSynced();
+    await eventually('the first listing handed over', () => sink.isSynced);
     await eventually('watch', () => c.watches.length === 1);
     c.last.open();
     c.last.event('MODIFIED', obj('a', '11', { status: { observedGeneration: 1 } }));
@@ -94,7 +94,7 @@ describe('DnsEndpointSource (with a fake API)', () => {
       { items: [obj('a', '1'), obj('b', '2')], resourceVersion: '50' },
       { items: [obj('a', '1')], resourceVersion: '60' },
     ];
-    await source.whenSynced();
+    await eventually('the first listing handed over', () => sink.isSynced);
     const before = sink.log().length;
     for (let i = 0; i < 4; i++) {
       await eventually('watch attempt', () => c.watches.length === i + 1);
@@ -134,7 +134,7 @@ describe('DnsEndpointSource (with a fake API)', () => {
     one.last.open();
     one.last.event('ADDED', obj('early', '12', {}, 'one'));
     assert.deepEqual(sink.log(), [], 'nothing before every namespace has listed');
-    await source.whenSynced();
+    await eventually('the first listing handed over', () => sink.isSynced);
     assert.deepEqual(sink.log(), ['replaceAll(one/a,one/early,two/b)', 'synced']);
 
     // A relist of one namespace replaces all, keeping the other namespace's objects.
@@ -154,7 +154,7 @@ describe('DnsEndpointSource (with a fake API)', () => {
     await source.start(sink);
     const c = client(clients, '*');
     c.listResults = [{ items: [], resourceVersion: '10' }];
-    await source.whenSynced();
+    await eventually('the first listing handed over', () => sink.isSynced);
     await eventually('watch', () => c.watches.length === 1);
     const t0 = Date.now();
     c.last.open();
@@ -173,7 +173,7 @@ describe('DnsEndpointSource (with a fake API)', () => {
     await source.start(sink);
     const c = client(clients, '*');
     c.listResults = [{ items: [obj('a', '1')], resourceVersion: '10' }];
-    await source.whenSynced();
+    await eventually('the first listing handed over', () => sink.isSynced);
     await eventually('watch', () => c.watches.length === 1);
     c.last.open();
     const calls = sink.log().length;

@@ -1,0 +1,48 @@
+/**
+ * Metrics of the sources and of feedback, read when Prometheus scrapes: how
+ * often the watch had to restart, whether files are unusable, whether status
+ * and Event writes fail. Nothing here runs on the query path.
+ */
+import client, { type Registry } from 'prom-client';
+import type { StatusReporterStats } from '../feedback/status-reporter.js';
+import type { DnsEndpointSourceState } from '../sources/dnsendpoints/source.js';
+import type { ManifestProblem } from '../sources/manifests/documents.js';
+
+function gauge(registry: Registry, name: string, help: string, value: () => number | undefined): void {
+  new client.Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const v = value();
+      if (v !== undefined) this.set(v);
+    },
+  });
+}
+
+export function registerWatchMetrics(registry: Registry, state: () => DnsEndpointSourceState): void {
+  gauge(registry, 'crdns_watch_connected', '1 while every watch of this cluster\'s API server is open.', () => (state().connected ? 1 : 0));
+  gauge(registry, 'crdns_watch_restarts', 'Watches of this cluster\'s API server started after the first (closed by the server, failed, or idle).', () => state().restarts);
+  gauge(registry, 'crdns_watch_relists', 'Complete relists of this cluster\'s API server after the first.', () => state().relists);
+  gauge(registry, 'crdns_watch_failures', 'Failed lists and watches of this cluster\'s API server.', () => state().failures);
+  gauge(registry, 'crdns_watch_idle_restarts', 'Watches restarted because they were silent past --watch-idle-timeout.', () => state().idleRestarts);
+  gauge(registry, 'crdns_watch_last_sync_timestamp_seconds', 'When this cluster\'s data was last known current, seconds since 1970.', () => {
+    const t = state().lastSyncTime;
+    return t === undefined ? undefined : t / 1000;
+  });
+}
+
+export function registerFeedbackMetrics(registry: Registry, stats: () => StatusReporterStats): void {
+  gauge(registry, 'crdns_status_writes', 'Status patches written to DNSEndpoints.', () => stats().statusWrites);
+  gauge(registry, 'crdns_status_write_failures', 'Status patches that failed (each is retried).', () => stats().statusWriteFailures);
+  gauge(registry, 'crdns_events_created', 'Warning Events created.', () => stats().eventsCreated);
+  gauge(registry, 'crdns_events_dropped', 'Events given up on after repeated failures.', () => stats().eventsDropped);
+  gauge(registry, 'crdns_feedback_pending', 'Status and Event writes waiting, running or scheduled for retry.', () => stats().pending);
+}
+
+export function registerManifestMetrics(registry: Registry, problems: () => readonly ManifestProblem[]): void {
+  gauge(registry, 'crdns_manifest_files_unusable', 'Manifest files that cannot be read or parsed right now (their last good content keeps serving).', () =>
+    problems().filter((p) => p.kind === 'read' || p.kind === 'parse').length,
+  );
+  gauge(registry, 'crdns_manifest_problems', 'Current problems of the manifest folder: unusable files, malformed documents, duplicate keys.', () => problems().length);
+}
