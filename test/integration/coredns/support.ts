@@ -3,6 +3,7 @@
  * manifests, starting crdns + CoreDNS together, and comparing what a DNS
  * client got through CoreDNS with what crdns itself answers over gRPC.
  */
+import { dnsEndpointManifest } from '../../support/dnsendpoint-manifests.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,8 +24,9 @@ export interface EndpointSpec {
   recordTTL?: number;
 }
 
+/** A DNSEndpoint in the e2e namespace. */
 export function manifest(name: string, endpoints: EndpointSpec[]): string {
-  return JSON.stringify({ apiVersion: 'externaldns.k8s.io/v1alpha1', kind: 'DNSEndpoint', metadata: { name, namespace: 'e2e' }, spec: { endpoints } }, null, 1);
+  return dnsEndpointManifest({ name, namespace: 'e2e', endpoints });
 }
 
 /** NAPTRs whose answer is far over 512 bytes (about 1.7 KB): needs TC over UDP without EDNS. */

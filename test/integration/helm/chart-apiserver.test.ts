@@ -13,7 +13,7 @@ import path from 'node:path';
 import { ControlPlane } from '../../harness/control-plane.js';
 import { dig, freePort } from '../../harness/coredns.js';
 import { CRDNS_MAIN } from '../../harness/crdns-process.js';
-import { aRecord, dnsEndpointManifest } from '../../harness/dnsendpoint-manifests.js';
+import { aRecord, dnsEndpointManifest } from '../../support/dnsendpoint-manifests.js';
 import { eventually } from '../../support/eventually.js';
 import { CHART, CI_VALUES, cleanupHelmHome, corefileOf, find, helm, loopbackOnly, podSpec, render, runCoredns, type CorednsRun, type Manifest } from './support.js';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dig, freePort } from '../../harness/coredns.js';
 import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
-import { dnsEndpointManifest, type EndpointSpec } from '../../harness/dnsendpoint-manifests.js';
+import { dnsEndpointManifest, type EndpointSpec } from '../../support/dnsendpoint-manifests.js';
 import { requireTool } from '../../harness/peers.js';
 import { pollUntil } from '../../support/eventually.js';
 import { CI_VALUES, cleanupHelmHome, corefileOf, loopbackOnly, makePeeringTls, render, run, runCoredns, type CorednsRun } from './support.js';

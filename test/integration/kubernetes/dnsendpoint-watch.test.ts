@@ -13,7 +13,7 @@ import { DnsEndpointSource, type DnsEndpointSourceOptions } from '../../../src/s
 import { StatusReporter } from '../../../src/feedback/status-reporter.js';
 import type { Condition } from '../../../src/sources/dnsendpoints/resource.js';
 import { ControlPlane, CRD_FILE } from '../../harness/control-plane.js';
-import { aRecord, dnsEndpointManifest } from '../../harness/dnsendpoint-manifests.js';
+import { aRecord, dnsEndpointManifest } from '../../support/dnsendpoint-manifests.js';
 import { eventually } from '../../support/eventually.js';
 import { RecordingSink } from '../../support/recording-sink.js';
 

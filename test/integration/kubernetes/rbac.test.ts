@@ -8,7 +8,7 @@ import { validateObject } from '../../../src/endpoint/validate-object.js';
 import { DnsEndpointSource } from '../../../src/sources/dnsendpoints/source.js';
 import { StatusReporter } from '../../../src/feedback/status-reporter.js';
 import { ControlPlane } from '../../harness/control-plane.js';
-import { aRecord, dnsEndpointManifest } from '../../harness/dnsendpoint-manifests.js';
+import { aRecord, dnsEndpointManifest } from '../../support/dnsendpoint-manifests.js';
 import { eventually } from '../../support/eventually.js';
 import { RecordingSink } from '../../support/recording-sink.js';
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { DnsEndpointSource, type DnsEndpointSourceOptions } from '../../../src/sources/dnsendpoints/source.js';
 import { ControlPlane } from '../../harness/control-plane.js';
-import { aRecord } from '../../harness/dnsendpoint-manifests.js';
+import { aRecord } from '../../support/dnsendpoint-manifests.js';
 import { TcpProxy } from '../../harness/tcp-proxy.js';
 import { eventually } from '../../support/eventually.js';
 import { RecordingSink } from '../../support/recording-sink.js';

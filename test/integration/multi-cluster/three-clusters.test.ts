@@ -13,6 +13,7 @@ import { ControlPlane } from '../../harness/control-plane.js';
 import { dig, startCoreDNS, type CorednsProcess } from '../../harness/coredns.js';
 import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
 import { installPeerReader, writeReaderKubeconfig } from '../../harness/peer-reader.js';
+import { dnsEndpointManifest, type EndpointSpec } from '../../support/dnsendpoint-manifests.js';
 import { eventually } from '../../support/eventually.js';
 
 const NAMES = ['a', 'b', 'c'] as const;
@@ -21,14 +22,9 @@ const ZONE = 'mesh.test';
 const NS = 'apps';
 const GRACE_S = 3;
 
-function endpoint(name: string, endpoints: string): string {
-  return `apiVersion: externaldns.k8s.io/v1alpha1
-kind: DNSEndpoint
-metadata: {name: ${name}, namespace: ${NS}}
-spec:
-  endpoints:
-${endpoints}`;
-}
+/** One DNSEndpoint in the test namespace. */
+const endpoint = (name: string, ...endpoints: EndpointSpec[]): string => dnsEndpointManifest({ name, namespace: NS, endpoints });
+const aRec = (dnsName: string, ip: string): EndpointSpec => ({ dnsName, recordType: 'A', targets: [ip] });
 
 interface Cluster {
   name: Name;
@@ -112,7 +108,7 @@ describe('three clusters, every one answering for all', function () {
 
   it('answers a record created in any cluster in every cluster, over gRPC and through CoreDNS', async () => {
     for (const origin of NAMES) {
-      await cluster(origin).plane.apply(endpoint(`only-${origin}`, `  - {dnsName: only-${origin}.${ZONE}, recordType: A, targets: [10.9.0.${NAMES.indexOf(origin) + 1}]}`));
+      await cluster(origin).plane.apply(endpoint(`only-${origin}`, aRec(`only-${origin}.${ZONE}`, `10.9.0.${NAMES.indexOf(origin) + 1}`)));
     }
     for (const origin of NAMES) {
       const want = `10.9.0.${NAMES.indexOf(origin) + 1}`;
@@ -126,7 +122,7 @@ describe('three clusters, every one answering for all', function () {
 
   it('merges one name defined in all three clusters: the union, this cluster\'s target first, in each cluster', async () => {
     for (const origin of NAMES) {
-      await cluster(origin).plane.apply(endpoint('web', `  - {dnsName: web.${ZONE}, recordType: A, targets: [10.1.0.${NAMES.indexOf(origin) + 1}]}`));
+      await cluster(origin).plane.apply(endpoint('web', aRec(`web.${ZONE}`, `10.1.0.${NAMES.indexOf(origin) + 1}`)));
     }
     for (const reader of NAMES) {
       await eventually(`web in ${reader} holds all three`, async () => (await answer(cluster(reader), `web.${ZONE}`)).length === 3, () => '', 30_000, 50);
@@ -139,9 +135,9 @@ describe('three clusters, every one answering for all', function () {
 
   it('resolves a cross-cluster CNAME/data conflict to the same answer in all three clusters', async () => {
     // b's CNAME is created first, then c's A on the same name: the older owner (b) wins everywhere.
-    await cluster('b').plane.apply(endpoint('contested', `  - {dnsName: contested.${ZONE}, recordType: CNAME, targets: [web.${ZONE}]}`));
+    await cluster('b').plane.apply(endpoint('contested', { dnsName: `contested.${ZONE}`, recordType: 'CNAME', targets: [`web.${ZONE}`] }));
     await new Promise((r) => setTimeout(r, 1100)); // creationTimestamp has a resolution of one second
-    await cluster('c').plane.apply(endpoint('contested', `  - {dnsName: contested.${ZONE}, recordType: A, targets: [10.7.0.3]}`));
+    await cluster('c').plane.apply(endpoint('contested', aRec(`contested.${ZONE}`, `10.7.0.3`)));
     for (const reader of NAMES) {
       await eventually(`${reader} has seen c's contested object and rejected it`, async () => /contested\.mesh\.test\. already has a CNAME/.test(cluster(reader).crdns.logs()), () => '', 30_000, 50);
       await eventually(`contested in ${reader}`, async () => (await answer(cluster(reader), `contested.${ZONE}`, 'CNAME')).length === 1, () => '', 30_000, 50);
@@ -157,7 +153,7 @@ describe('three clusters, every one answering for all', function () {
   });
 
   it('removes an object deleted in b from a and c at once', async () => {
-    await cluster('b').plane.apply(endpoint('gone', `  - {dnsName: gone.${ZONE}, recordType: A, targets: [10.5.0.2]}`));
+    await cluster('b').plane.apply(endpoint('gone', aRec(`gone.${ZONE}`, `10.5.0.2`)));
     for (const reader of ['a', 'c'] as const) await eventually(`gone served in ${reader}`, async () => (await answer(cluster(reader), `gone.${ZONE}`)).length === 1, () => '', 30_000, 50);
     await cluster('b').plane.kubectl(['delete', 'dnsendpoint', 'gone', '-n', NS]);
     for (const reader of ['a', 'c'] as const) await eventually(`gone withdrawn in ${reader}`, async () => (await answer(cluster(reader), `gone.${ZONE}`)).length === 0, () => '', 10_000, 20);
@@ -168,7 +164,7 @@ describe('three clusters, every one answering for all', function () {
     const file = a.peerFiles.get('b') as string;
     await writeReaderKubeconfig(cluster('b').plane, file);
     await eventually('a took the new credentials', async () => /peer kubeconfig changed/.test(a.crdns.logs()), () => '', 30_000, 100);
-    await cluster('b').plane.apply(endpoint('after-rotation', `  - {dnsName: after-rotation.${ZONE}, recordType: A, targets: [10.6.0.2]}`));
+    await cluster('b').plane.apply(endpoint('after-rotation', aRec(`after-rotation.${ZONE}`, `10.6.0.2`)));
     await eventually('a serves what b wrote after the rotation', async () => (await answer(a, `after-rotation.${ZONE}`)).length === 1, () => '', 30_000, 50);
   });
 
