@@ -11,7 +11,7 @@
  * whose peer readers a peer would use, "a" the one that holds the Secrets.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
@@ -71,11 +71,16 @@ describe('helm chart: the peer reader and peer Secrets against a real kube-apise
    * does: TokenRequest token, the API server's CA embedded, no insecure flag.
    */
   async function mintKubeconfig(namespace: string, file: string, cluster: string): Promise<{ file: string; token: string }> {
+    // Server and CA from the admin's own kubeconfig; --flatten turns its CA file path into data.
+    const view = (field: string) => plane.kubectl(['config', 'view', '--minify', '--flatten', '-o', `jsonpath={.clusters[0].cluster.${field}}`]);
+    const server = (await view('server')).trim();
+    assert.equal(server, plane.server);
+    const ca = `${file}.ca.crt`;
+    await writeFile(ca, Buffer.from((await view('certificate-authority-data')).trim(), 'base64'));
     const token = (await plane.kubectl(['create', 'token', READER, '-n', namespace, '--duration=24h'])).trim();
-    const ca = path.join(plane.dir, 'pki', 'apiserver.crt');
     const user = `${READER}@${cluster}`;
     for (const args of [
-      ['config', 'set-cluster', cluster, `--server=${plane.server}`, `--certificate-authority=${ca}`, '--embed-certs=true'],
+      ['config', 'set-cluster', cluster, `--server=${server}`, `--certificate-authority=${ca}`, '--embed-certs=true'],
       ['config', 'set-credentials', user, `--token=${token}`],
       ['config', 'set-context', cluster, `--cluster=${cluster}`, `--user=${user}`],
       ['config', 'use-context', cluster],
