@@ -90,6 +90,18 @@ app.kubernetes.io/part-of: crdns
 {{- define "crdns.peersDir" -}}/etc/crdns/peers{{- end }}
 
 {{/*
+The values added with peers, read so that an older release's values work
+too: `helm upgrade --reuse-values` hands the templates the values of the
+previous chart, without the keys this one added.
+*/}}
+{{- define "crdns.clusterName" -}}
+{{- (.Values.cluster | default dict).name | default "" }}
+{{- end }}
+{{- define "crdns.peerReader" -}}
+{{- if (.Values.peerReader | default dict).create }}true{{ end }}
+{{- end }}
+
+{{/*
 Peers as a JSON list of {name, secretName, key, dir}. Checked here what the
 schema cannot: names are unique and none is this cluster's own. cluster.name
 is required with peers because crdns breaks ties between clusters' objects by
@@ -97,7 +109,7 @@ cluster name, and every cluster must break them alike: a cluster calling
 itself "local" while its peers call it "a" would not.
 */}}
 {{- define "crdns.peers" -}}
-{{- $self := .Values.cluster.name | default "" }}
+{{- $self := include "crdns.clusterName" . }}
 {{- if and .Values.peers (not $self) }}
 {{- fail "cluster.name: set this cluster's name (the name its peers list it under) when peers are set; clusters break ties by name and must all use the same names" }}
 {{- end }}

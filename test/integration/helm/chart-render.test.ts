@@ -447,6 +447,12 @@ describe('helm chart: lint and template', function () {
       assert.ok(!scoped.some((x) => x.kind === 'ClusterRole' || x.kind === 'ClusterRoleBinding'));
     });
 
+    it('renders an older release\'s values unchanged (helm upgrade --reuse-values passes them without the new keys)', async () => {
+      // --set KEY=null deletes the key, as values saved by the previous chart lack it.
+      const old = await render([...MINIMAL, '--set', 'cluster=null', '--set', 'peers=null', '--set', 'peerReader=null', '--set', 'crdns.peerGrace=null', '--set', 'crdns.peerOrphans=null']);
+      assert.deepEqual(old, await render(MINIMAL));
+    });
+
     it('renders no peer reader and no peer volumes by default', async () => {
       const plain = await render(MINIMAL);
       assert.ok(!plain.some((x) => x.metadata.name.endsWith('-peer-reader')));
