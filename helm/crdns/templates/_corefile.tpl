@@ -2,6 +2,12 @@
 The Corefile. One zone server block on coredns.ports.dns does everything a
 client sees (cache, DNSSEC, metrics) and asks crdns over the unix socket.
 
+What answers what: the local crdns answers for every cluster. With `peers`
+it watches every peer's API server too (docs/multi-cluster.md), so its
+answer already holds all clusters' records. peering.fallbackTo is only for
+when the local crdns cannot answer at all (down, not synced); a peer's crdns,
+holding the same data, then answers in its place.
+
 Fallback to peer clusters has two shapes, because CoreDNS's grpc plugin uses
 one TLS setting for all of its upstreams and the chart serves crdns's socket
 without TLS (crdns --tls-listen is not used here):

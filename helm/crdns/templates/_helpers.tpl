@@ -86,3 +86,44 @@ app.kubernetes.io/part-of: crdns
 
 {{- define "crdns.peeringTlsDir" -}}/etc/crdns/peering-tls{{- end }}
 {{- define "crdns.dnssecDir" -}}/etc/coredns/dnssec{{- end }}
+
+{{- define "crdns.peersDir" -}}/etc/crdns/peers{{- end }}
+
+{{/*
+The values added with peers, read so that an older release's values work
+too: `helm upgrade --reuse-values` hands the templates the values of the
+previous chart, without the keys this one added.
+*/}}
+{{- define "crdns.clusterName" -}}
+{{- (.Values.cluster | default dict).name | default "" }}
+{{- end }}
+{{- define "crdns.peerReader" -}}
+{{- if (.Values.peerReader | default dict).create }}true{{ end }}
+{{- end }}
+
+{{/*
+Peers as a JSON list of {name, secretName, key, dir}. Checked here what the
+schema cannot: names are unique and none is this cluster's own. cluster.name
+is required with peers because crdns breaks ties between clusters' objects by
+cluster name, and every cluster must break them alike: a cluster calling
+itself "local" while its peers call it "a" would not.
+*/}}
+{{- define "crdns.peers" -}}
+{{- $self := include "crdns.clusterName" . }}
+{{- if and .Values.peers (not $self) }}
+{{- fail "cluster.name: set this cluster's name (the name its peers list it under) when peers are set; clusters break ties by name and must all use the same names" }}
+{{- end }}
+{{- $seen := dict }}
+{{- $out := list }}
+{{- range .Values.peers }}
+{{- if hasKey $seen .name }}
+{{- fail (printf "peers: the name %q is listed more than once; each peer cluster needs a name of its own" .name) }}
+{{- end }}
+{{- if eq .name $self }}
+{{- fail (printf "peers: %q is this cluster's own name (cluster.name); list only the other clusters" .name) }}
+{{- end }}
+{{- $_ := set $seen .name true }}
+{{- $out = append $out (dict "name" .name "secretName" .secretName "key" (default "kubeconfig" .key) "dir" (printf "%s/%s" (include "crdns.peersDir" $) .name)) }}
+{{- end }}
+{{- $out | toJson }}
+{{- end }}

@@ -4,7 +4,7 @@
  * whether CoreDNS loads the Corefile is in the other files of this folder.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { NamePolicy } from '../../../src/endpoint/name-policy.js';
@@ -12,6 +12,7 @@ import { CHART, CI_VALUES, KUBE_VERSION, cleanupHelmHome, corefileOf, find, helm
 
 const MINIMAL = ['-f', CI_VALUES('minimal')];
 const FULL = ['-f', CI_VALUES('full')];
+const PEERS = ['-f', CI_VALUES('peers')];
 
 function rbacRules(): unknown {
   return parseYaml(readFileSync(path.join(CHART(), 'files', 'rbac-rules.yaml'), 'utf8'));
@@ -24,6 +25,16 @@ describe('helm chart: lint and template', function () {
 
   it('lints clean with every ci/ values file (--strict)', async () => {
     for (const name of ['minimal', 'full', 'peering-plaintext']) {
+      const r = await helm(['lint', '--strict', CHART(), '--kube-version', KUBE_VERSION, '-f', CI_VALUES(name)]);
+      assert.equal(r.code, 0, `helm lint -f ci/${name}-values.yaml:\n${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
+  it('lints clean with every values file found in ci/ (files added later included)', async () => {
+    const names = readdirSync(path.join(CHART(), 'ci')).filter((f) => f.endsWith('-values.yaml')).map((f) => f.replace(/-values\.yaml$/, ''));
+    assert.ok(names.includes('peers'), `ci/ holds ${names.join(', ')}`);
+    for (const name of names) {
       const r = await helm(['lint', '--strict', CHART(), '--kube-version', KUBE_VERSION, '-f', CI_VALUES(name)]);
       assert.equal(r.code, 0, `helm lint -f ci/${name}-values.yaml:\n${r.stdout}${r.stderr}`);
       assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
@@ -299,5 +310,153 @@ describe('helm chart: lint and template', function () {
     assert.match(corefile, /grpc \. unix:\/\/\/var\/run\/crdns\/crdns\.sock 10\.20\.0\.10:8443 \{\n\s+policy sequential\n\s+\}/);
     assert.doesNotMatch(corefile, /forward|tls/);
     assert.match(corefile, /^grpc:\/\/example\.org:8443 \{$/m);
+  });
+
+  describe('peer clusters (ci/peers-values.yaml)', () => {
+    let m: Manifest[];
+    before(async () => {
+      m = await render(PEERS);
+    });
+
+    const crdnsOf = (manifests: Manifest[]) => {
+      const c = podSpec(find(manifests, 'Deployment')).initContainers?.find((x) => x.name === 'crdns');
+      if (!c) throw new Error('no crdns container');
+      return c;
+    };
+    const peerReaderRules = [{ apiGroups: ['externaldns.k8s.io'], resources: ['dnsendpoints'], verbs: ['get', 'list', 'watch'] }];
+
+    it('passes --cluster, one --peer per peer with its kubeconfig path, and the non-default peer settings', () => {
+      const args = crdnsOf(m).args ?? [];
+      const peerFlags = args.filter((a) => a.startsWith('--cluster') || a.startsWith('--peer'));
+      assert.deepEqual(peerFlags, [
+        '--cluster=a',
+        '--peer=b=/etc/crdns/peers/b/kubeconfig',
+        '--peer=c=/etc/crdns/peers/c/c.kubeconfig',
+        '--peer-grace=60',
+        '--peer-orphans=withdraw',
+      ]);
+    });
+
+    it('mounts each peer Secret as a read-only directory (no subPath, so rotation reaches the file), in crdns only', () => {
+      const spec = podSpec(find(m, 'Deployment'));
+      const mounts = (crdnsOf(m).volumeMounts ?? []) as Array<{ name: string; mountPath: string; readOnly?: boolean; subPath?: string; subPathExpr?: string }>;
+      const peerMounts = mounts.filter((v) => v.name.startsWith('peer-'));
+      assert.deepEqual(peerMounts, [
+        { name: 'peer-b', mountPath: '/etc/crdns/peers/b', readOnly: true },
+        { name: 'peer-c', mountPath: '/etc/crdns/peers/c', readOnly: true },
+      ]);
+      for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+        for (const v of (c.volumeMounts ?? []) as Array<{ name: string; subPath?: string; subPathExpr?: string }>) {
+          if (v.name.startsWith('peer-')) assert.equal(c.name, 'crdns', `${v.name} is mounted into ${c.name}`);
+          assert.equal(v.subPath ?? v.subPathExpr, undefined, `${c.name} mounts ${v.name} with subPath`);
+        }
+      }
+      const volumes = spec.volumes?.filter((v) => v.name.startsWith('peer-'));
+      // defaultMode is left out: the chart writes 0440, which Kubernetes reads
+      // as YAML 1.1 octal and this parser as YAML 1.2 decimal. peer-reader.test.ts
+      // reads the mode back from the API server.
+      const withoutMode = volumes?.map((v) => {
+        const { defaultMode: _mode, ...secret } = v['secret'] as Record<string, unknown>;
+        return { ...v, secret };
+      });
+      assert.deepEqual(withoutMode, [
+        { name: 'peer-b', secret: { secretName: 'crdns-peer-b', items: [{ key: 'kubeconfig', path: 'kubeconfig' }] } },
+        { name: 'peer-c', secret: { secretName: 'crdns-peers', items: [{ key: 'c.kubeconfig', path: 'c.kubeconfig' }] } },
+      ]);
+      // Every --peer path is a file inside one of those directory mounts.
+      for (const flag of (crdnsOf(m).args ?? []).filter((a) => a.startsWith('--peer='))) {
+        const file = flag.split('=')[2] ?? '';
+        const mount = peerMounts.find((v) => file === `${v.mountPath}/${path.basename(file)}`);
+        const items = (volumes?.find((v) => v.name === mount?.name) as { secret: { items: Array<{ path: string }> } } | undefined)?.secret.items;
+        assert.ok(items?.some((i) => i.path === path.basename(file)), `${flag} names a file the Secret volume provides`);
+      }
+    });
+
+    it('does not roll the pods when a peer kubeconfig rotates: no checksum of the peer Secrets', () => {
+      const annotations = (find(m, 'Deployment') as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations;
+      assert.deepEqual(Object.keys(annotations), ['checksum/corefile']);
+    });
+
+    it('passes --peer-grace and --peer-orphans only when they differ from crdns\'s defaults', async () => {
+      const withDefaults = crdnsOf(await render([...PEERS, '--set', 'crdns.peerGrace=30', '--set', 'crdns.peerOrphans=keep'])).args ?? [];
+      assert.ok(!withDefaults.some((a) => a.startsWith('--peer-grace') || a.startsWith('--peer-orphans')), withDefaults.join(' '));
+      assert.ok(withDefaults.includes('--peer=b=/etc/crdns/peers/b/kubeconfig'));
+      const changed = crdnsOf(await render([...MINIMAL, '--set', 'crdns.peerGrace=5'])).args ?? [];
+      assert.ok(changed.includes('--peer-grace=5'), changed.join(' '));
+      assert.ok(!changed.some((a) => a.startsWith('--peer=') || a.startsWith('--cluster')), 'no peers, no cluster name: neither flag');
+    });
+
+    it('refuses duplicate peer names, a peer named like this cluster, and peers without cluster.name, saying why', async () => {
+      const peer = (i: number, name: string, secret: string) => ['--set', `peers[${i}].name=${name}`, '--set', `peers[${i}].secretName=${secret}`];
+      const bad: Array<[string[], RegExp]> = [
+        [['--set', 'cluster.name=a', ...peer(0, 'b', 's1'), ...peer(1, 'c', 's2'), ...peer(2, 'b', 's3')], /peers: the name "b" is listed more than once; each peer cluster needs a name of its own/],
+        [['--set', 'cluster.name=a', ...peer(0, 'a', 's1')], /peers: "a" is this cluster's own name \(cluster\.name\)/],
+        [peer(0, 'b', 's1'), /cluster\.name: set this cluster's name \(the name its peers list it under\) when peers are set/],
+      ];
+      for (const [args, why] of bad) {
+        const r = await helm(['template', 'x', CHART(), '--kube-version', KUBE_VERSION, ...MINIMAL, ...args]);
+        assert.notEqual(r.code, 0, `${args.join(' ')} should be refused`);
+        assert.match(r.stderr, why, `${args.join(' ')}: ${r.stderr}`);
+      }
+      // The same values with distinct names render.
+      const ok = await helm(['template', 'x', CHART(), '--kube-version', KUBE_VERSION, ...MINIMAL, '--set', 'cluster.name=a', ...peer(0, 'b', 's1'), ...peer(1, 'c', 's1')]);
+      assert.equal(ok.code, 0, ok.stderr);
+    });
+
+    it('rejects peer and cluster names that are not DNS labels, peers without a Secret, and unknown orphan modes', async () => {
+      const bad: Array<[string[], RegExp]> = [
+        [['--set', 'cluster.name=a', '--set', 'peers[0].name=Peer_B', '--set', 'peers[0].secretName=s'], /at '\/peers\/0\/name': 'Peer_B' does not match pattern/],
+        [['--set', 'cluster.name=a', '--set', 'peers[0].name=b'], /at '\/peers\/0': missing property 'secretName'/],
+        [['--set', 'cluster.name=a', '--set', 'peers[0].name=b', '--set', 'peers[0].secretName=s', '--set', 'peers[0].key=../x'], /at '\/peers\/0\/key'/],
+        [['--set', 'cluster.name=a', '--set', 'peers[0].name=b', '--set', 'peers[0].secretName=s', '--set', 'peers[0].kubeconfig=x'], /additional properties 'kubeconfig' not allowed/],
+        [['--set', 'cluster.name=Cluster.A'], /at '\/cluster\/name': 'Cluster\.A' does not match pattern/],
+        [['--set', 'crdns.peerOrphans=drop'], /at '\/crdns\/peerOrphans'/],
+        [['--set', 'crdns.peerGrace=0'], /at '\/crdns\/peerGrace': minimum/],
+      ];
+      for (const [args, why] of bad) {
+        const r = await helm(['template', 'x', CHART(), '--kube-version', KUBE_VERSION, ...MINIMAL, ...args]);
+        assert.notEqual(r.code, 0, `${args.join(' ')} should be rejected`);
+        assert.match(r.stderr, why, `${args.join(' ')}: ${r.stderr}`);
+      }
+    });
+
+    it('renders the peer reader: a ServiceAccount without automounted token, bound cluster-wide to exactly get/list/watch dnsendpoints', () => {
+      const objects = m.filter((x) => x.metadata.name === 'crdns-peer-reader').map((x) => x.kind).sort();
+      assert.deepEqual(objects, ['ClusterRole', 'ClusterRoleBinding', 'ServiceAccount']);
+      const sa = find(m, 'ServiceAccount', 'crdns-peer-reader') as unknown as { metadata: Manifest['metadata']; automountServiceAccountToken: boolean };
+      assert.equal(sa.metadata.namespace, 'crdns-system');
+      assert.equal(sa.automountServiceAccountToken, false);
+      assert.deepEqual((find(m, 'ClusterRole', 'crdns-peer-reader') as unknown as { rules: unknown }).rules, peerReaderRules);
+      const binding = find(m, 'ClusterRoleBinding', 'crdns-peer-reader') as unknown as { roleRef: unknown; subjects: unknown };
+      assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'crdns-peer-reader' });
+      assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'crdns-peer-reader', namespace: 'crdns-system' }]);
+      // crdns's own RBAC is untouched by it.
+      assert.deepEqual((find(m, 'ClusterRole', 'crdns') as unknown as { rules: unknown }).rules, rbacRules());
+    });
+
+    it('scopes the peer reader like crdns: one Role per watched namespace and nothing cluster-wide', async () => {
+      const scoped = await render([...PEERS, '--set', 'crdns.watchNamespaces={team-a,team-b}']);
+      const reader = scoped.filter((x) => x.metadata.name === 'crdns-peer-reader');
+      assert.deepEqual(reader.map((x) => `${x.kind}/${x.metadata.namespace}`).sort(), [
+        'Role/team-a', 'Role/team-b', 'RoleBinding/team-a', 'RoleBinding/team-b', 'ServiceAccount/crdns-system',
+      ]);
+      for (const r of reader.filter((x) => x.kind === 'Role')) assert.deepEqual((r as unknown as { rules: unknown }).rules, peerReaderRules);
+      for (const b of reader.filter((x) => x.kind === 'RoleBinding')) {
+        assert.deepEqual((b as unknown as { subjects: unknown }).subjects, [{ kind: 'ServiceAccount', name: 'crdns-peer-reader', namespace: 'crdns-system' }]);
+      }
+      assert.ok(!scoped.some((x) => x.kind === 'ClusterRole' || x.kind === 'ClusterRoleBinding'));
+    });
+
+    it('renders an older release\'s values unchanged (helm upgrade --reuse-values passes them without the new keys)', async () => {
+      // --set KEY=null deletes the key, as values saved by the previous chart lack it.
+      const old = await render([...MINIMAL, '--set', 'cluster=null', '--set', 'peers=null', '--set', 'peerReader=null', '--set', 'crdns.peerGrace=null', '--set', 'crdns.peerOrphans=null']);
+      assert.deepEqual(old, await render(MINIMAL));
+    });
+
+    it('renders no peer reader and no peer volumes by default', async () => {
+      const plain = await render(MINIMAL);
+      assert.ok(!plain.some((x) => x.metadata.name.endsWith('-peer-reader')));
+      assert.ok(!podSpec(find(plain, 'Deployment')).volumes?.some((v) => v.name.startsWith('peer-')));
+    });
   });
 });
