@@ -211,7 +211,7 @@ describe('helm chart: lint and template', function () {
       assert.ok(policy.check('x.a.example.org', 'team-b') !== undefined);
       const deployment = find(m, 'Deployment');
       const crdns = [...(podSpec(deployment).initContainers ?? []), ...podSpec(deployment).containers].find((c) => c.name === 'crdns');
-      assert.ok(crdns?.args?.includes('--name-policy=/etc/crdns/name-policy.yaml'));
+      assert.ok(crdns?.args?.includes('--name-policy=/etc/crdns/policy/name-policy.yaml'));
       assert.match((deployment as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations['checksum/name-policy'] ?? '', /^[0-9a-f]{64}$/);
     });
 

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { ControlPlane } from '../../harness/control-plane.js';
-import { aRecord } from '../../harness/dnsendpoint-manifests.js';
+import { aRecord } from '../../support/dnsendpoint-manifests.js';
 import { peerBin } from '../../harness/peers.js';
 import { CHART, CI_VALUES, cleanupHelmHome, find, helm, podSpec, render, run, type Manifest, type RunResult } from './support.js';
 
