@@ -40,6 +40,8 @@ const UNREACHABLE_CODES = new Set([
   'EAI_AGAIN',
   'EPIPE',
   'EADDRNOTAVAIL',
+  // node-fetch (client-node's Watch) when the connection drops mid-stream, e.g. the API server killed.
+  'ERR_STREAM_PREMATURE_CLOSE',
   'ABORT_ERR',
   'ERR_SOCKET_CONNECTION_TIMEOUT',
   'UND_ERR_CONNECT_TIMEOUT',

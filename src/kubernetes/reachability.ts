@@ -26,20 +26,38 @@ export interface ProbeOptions {
 export const DEFAULT_PROBE: ProbeOptions = { intervalMs: 1_000, jitter: 0.25, timeoutMs: 2_000 };
 
 /**
- * Probes until the server is seen coming back, and resolves true at the
- * first 'up' that follows a 'down' or 'unready' (`seenDown`: the caller has
- * already seen it down). Resolves false when the signal aborts, or when the
- * server is up before anything was seen down: then the failure being waited
- * out was not an outage (an overloaded or misbehaving server), and only the
- * caller's backoff may end the wait, so the probe cannot drive a tight loop.
+ * When the server counts as back: `answers` after a failure without an
+ * answer (any HTTP status from /readyz proves the process is there again,
+ * and the next request will say itself what it still lacks); `ready` after
+ * a 5xx or 429, whose server was answering all along and is only back once
+ * it says it can serve.
  */
-export async function serverReturned(probe: Probe, seenDown: boolean, options: ProbeOptions, random: () => number, signal: AbortSignal): Promise<boolean> {
+export type BackWhen = 'answers' | 'ready';
+
+const isBack = (state: Reachability, when: BackWhen): boolean => (when === 'ready' ? state === 'up' : state !== 'down');
+
+/**
+ * Probes until the server is seen coming back, and resolves true at the
+ * first sign of it that follows a sign of it being away (`seenDown`: the
+ * caller has seen it away already). Resolves false when the signal aborts,
+ * or when the server looks back before anything was seen away: then the
+ * failure being waited out was not an outage (an overloaded or misbehaving
+ * server), and only the caller's backoff may end the wait, so the probe
+ * cannot drive a tight loop.
+ */
+export async function serverReturned(
+  probe: Probe,
+  { seenDown, backWhen }: { seenDown: boolean; backWhen: BackWhen },
+  options: ProbeOptions,
+  random: () => number,
+  signal: AbortSignal,
+): Promise<boolean> {
   let down = seenDown;
   while (!signal.aborted) {
     if (!(await pause(jittered(options, random), signal))) return false;
     const state = await probeOnce(probe, options.timeoutMs, signal);
     if (signal.aborted) return false;
-    if (state === 'up') return down;
+    if (isBack(state, backWhen)) return down;
     down = true;
   }
   return false;

@@ -18,12 +18,14 @@
  *   a 429 or a Retry-After waits at least as long as the server asked;
  * - while it waits after a failure that may be an outage (no answer, 5xx,
  *   429), it asks the server at a short fixed interval whether it is back
- *   (reachability.ts). The first "ready" after "down" or "not ready" ends the
- *   wait and resets the backoff, so the loop is back within about a second
- *   of the server however long the outage was. A server that answers "ready"
- *   while the requests fail (overloaded, or a proxy that breaks the watch)
- *   gets the plain backoff: each down-to-ready change seen earns one early
- *   attempt, never more, so the probe cannot cause a tight loop;
+ *   (reachability.ts): after no answer, back means answering at all; after a
+ *   5xx or 429, back means /readyz 200 after something else. The first sign
+ *   of return ends the wait (never before a Retry-After) and resets the
+ *   backoff, so the loop is back within about a second of the server however
+ *   long the outage was. A server that looks back while the requests fail
+ *   (overloaded, or a proxy that breaks the watch) gets the plain backoff:
+ *   each return seen earns one early attempt, never more, so the probe
+ *   cannot cause a tight loop;
  * - a watchdog aborts a stream that has been silent for idleTimeoutMs, because
  *   half-open connections can stall a watch without any error
  *   (kubernetes-client/javascript#596, #958). Bookmarks count as activity;
@@ -292,7 +294,8 @@ export class WatchSupervisor<T extends WithResourceVersion> {
     const seenDown = kind === 'unreachable' && !this.probeDistrusted;
     const started = Date.now();
     const woken = await this.sleep(waitMs, async (signal) => {
-      if (!(await serverReturned(probe, seenDown, this.options.probe, this.options.random, signal))) return false;
+      const backWhen = kind === 'unreachable' ? 'answers' : 'ready';
+      if (!(await serverReturned(probe, { seenDown, backWhen }, this.options.probe, this.options.random, signal))) return false;
       return pause(floorMs - (Date.now() - started), signal);
     });
     this.probeWoken = woken;

@@ -6,7 +6,7 @@ const systemError = (code: string): Error => Object.assign(new Error(`connect ${
 
 describe('failureKind', () => {
   it('calls a request that got no answer unreachable: refused, reset, timeouts, DNS, and the same inside `cause`', () => {
-    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']) {
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']) {
       assert.equal(failureKind(systemError(code)), 'unreachable', code);
     }
     assert.equal(failureKind(new TypeError('fetch failed', { cause: systemError('ECONNREFUSED') })), 'unreachable');

@@ -347,6 +347,21 @@ describe('WatchSupervisor waiting for the API server to come back', () => {
     await sup.stop();
   });
 
+  it('after failures without an answer, takes any answer as the server back, ready or not (a starting server answers 403 and 500 first)', async () => {
+    const { client, sup } = setup({ backoff: { initialMs: 60_000, maxMs: 60_000 }, probe: PROBE });
+    client.reachability = 'down';
+    client.listResults = [refused()];
+    sup.start();
+    await eventually('first list', () => client.lists.length === 1);
+    await tick(100);
+    assert.equal(client.lists.length, 1);
+    client.reachability = 'unready';
+    const answering = Date.now();
+    await eventually('list once the server answers at all', () => client.lists.length === 2, () => '', 1_000);
+    assert.ok(Date.now() - answering < 500);
+    await sup.stop();
+  });
+
   it('resets the backoff when the server comes back, so its first 429 costs a second and not the grown backoff', async () => {
     const { client, sup } = setup({ backoff: { initialMs: 1, factor: 10, maxMs: 60_000 }, probe: PROBE });
     client.reachability = 'down';
