@@ -17,15 +17,15 @@
  *   re-watches from the last resourceVersion (relisting only if it has none);
  *   a 429 or a Retry-After waits at least as long as the server asked;
  * - while it waits after a failure that may be an outage (no answer, 5xx,
- *   429), it asks the server at a short fixed interval whether it is back
- *   (reachability.ts): after no answer, back means answering at all; after a
- *   5xx or 429, back means /readyz 200 after something else. The first sign
- *   of return ends the wait (never before a Retry-After) and resets the
- *   backoff, so the loop is back within about a second of the server however
- *   long the outage was. A server that looks back while the requests fail
- *   (overloaded, or a proxy that breaks the watch) gets the plain backoff:
- *   each return seen earns one early attempt, never more, so the probe
- *   cannot cause a tight loop;
+ *   429, or anything from a server that was just away), it asks the server
+ *   at a short fixed interval whether it is back (reachability.ts): after no
+ *   answer, back means answering at all; otherwise, /readyz 200 after
+ *   something else. The first sign of return ends the wait (never before a
+ *   Retry-After) and resets the backoff, so the loop is back within about a
+ *   second of the server however long the outage was. A server that looks
+ *   back while the requests fail (overloaded, or a proxy that breaks the
+ *   watch) gets the plain backoff: each return seen earns one early attempt,
+ *   never more, so the probe cannot cause a tight loop;
  * - a watchdog aborts a stream that has been silent for idleTimeoutMs, because
  *   half-open connections can stall a watch without any error
  *   (kubernetes-client/javascript#596, #958). Bookmarks count as activity;
@@ -169,15 +169,22 @@ export class WatchSupervisor<T extends WithResourceVersion> {
   private endSession: ((end: SessionEnd) => void) | undefined;
   private listAbort: AbortController | undefined;
   private wake: (() => void) | undefined;
+  /**
+   * A failure without an answer since the last early wake or success: the
+   * server was away, so whatever it answers next (a 503 or 403 while it
+   * starts) may be waited out only until it is ready, not for the full
+   * backoff grown during the outage.
+   */
+  private awaySeen = false;
   /** The current attempt was started because the probe saw the server come back. */
   private probeWoken = false;
   /**
-   * Such an attempt failed without an answer all the same: the probe and the
-   * requests disagree (a proxy that passes /readyz but breaks watches, say).
-   * Until a request succeeds, a failure without an answer is no proof of an
-   * outage; the probe must see the server down itself before it may end a
-   * wait early. Without this, wake and failure would alternate with the
-   * backoff reset every time, and never grow.
+   * Such an attempt failed all the same: the probe and the requests disagree
+   * (an overloaded server, or a proxy that passes /readyz but breaks
+   * watches). Until a request succeeds, failures are no proof of an outage;
+   * the probe must see the server away itself before it may end a wait
+   * early. Without this, wake and failure would alternate with the backoff
+   * reset every time, and never grow.
    */
   private probeDistrusted = false;
   private lists = 0;
@@ -281,25 +288,27 @@ export class WatchSupervisor<T extends WithResourceVersion> {
    */
   private async waitAfterFailure(err: unknown): Promise<void> {
     const kind = failureKind(err);
-    if (kind === 'unreachable' && this.probeWoken) this.probeDistrusted = true;
+    if (this.probeWoken) this.probeDistrusted = true;
     this.probeWoken = false;
+    if (kind === 'unreachable' && !this.probeDistrusted) this.awaySeen = true;
     const floorMs = retryAfterMs(err);
     const waitMs = Math.max(floorMs, this.backoff.next());
     const probe = this.client.probe?.bind(this.client);
-    if (!probe || kind === 'other') {
+    // A 401/403 or the like from a server that has not been away: retrying sooner would change nothing.
+    if (!probe || (kind === 'other' && !this.awaySeen)) {
       await this.sleep(waitMs);
       return;
     }
-    // No answer at all is proof the server was down, unless the probe is known to disagree with the requests.
-    const seenDown = kind === 'unreachable' && !this.probeDistrusted;
+    const seenDown = this.awaySeen;
+    const backWhen = kind === 'unreachable' ? 'answers' : 'ready';
     const started = Date.now();
     const woken = await this.sleep(waitMs, async (signal) => {
-      const backWhen = kind === 'unreachable' ? 'answers' : 'ready';
       if (!(await serverReturned(probe, { seenDown, backWhen }, this.options.probe, this.options.random, signal))) return false;
       return pause(floorMs - (Date.now() - started), signal);
     });
     this.probeWoken = woken;
     if (!woken) return;
+    this.awaySeen = false;
     // A fresh start: had the backoff kept its growth, the first 429 of the restarted server would cost a full cap.
     this.backoff.reset();
     this.options.logger.info('API server is back; retrying now', { watch: this.client.description, waitedMs: Date.now() - started, backoffMs: waitMs });
@@ -308,6 +317,7 @@ export class WatchSupervisor<T extends WithResourceVersion> {
   /** The server served a list or a healthy watch: forget past failures. */
   private recovered(): void {
     this.backoff.reset();
+    this.awaySeen = false;
     this.probeWoken = false;
     this.probeDistrusted = false;
   }

@@ -362,6 +362,28 @@ describe('WatchSupervisor waiting for the API server to come back', () => {
     await sup.stop();
   });
 
+  for (const [status, what] of [
+    [503, 'a 503'],
+    [403, 'a 403 (RBAC not loaded yet)'],
+  ] as const) {
+    it(`after an outage, waits out ${what} from the starting server only until /readyz says ready, not for the grown backoff`, async () => {
+      const { client, sup } = setup({ backoff: { initialMs: 1, factor: 10, maxMs: 60_000 }, probe: PROBE });
+      client.reachability = 'down';
+      client.listResults = [refused()];
+      sup.start();
+      // Waits of 0.5-1, 5-10, 50-100 ms, then 0.5-1 s: the fifth list comes at the end of a backoff, not woken.
+      await eventually('four failed lists', () => client.lists.length === 4, () => '', 5_000);
+      client.listResults = [httpError(status), OK];
+      await eventually('the fifth, answered by the starting server', () => client.lists.length === 5, () => '', 3_000);
+      // Ready by the first probe after that answer: nothing is seen away during this wait, only before it.
+      client.reachability = 'up';
+      const ready = Date.now();
+      await eventually('list once ready', () => client.lists.length === 6, () => '', 1_000);
+      assert.ok(Date.now() - ready < 500, 'the next wait was 5-10 s');
+      await sup.stop();
+    });
+  }
+
   it('resets the backoff when the server comes back, so its first 429 costs a second and not the grown backoff', async () => {
     const { client, sup } = setup({ backoff: { initialMs: 1, factor: 10, maxMs: 60_000 }, probe: PROBE });
     client.reachability = 'down';
