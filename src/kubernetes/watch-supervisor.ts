@@ -486,7 +486,11 @@ export class WatchSupervisor<T extends WithResourceVersion> {
     try {
       const timer = pause(ms, done.signal).then(() => false);
       if (!early) return await timer;
-      const shortcut = early(done.signal).then((back) => (back ? true : timer));
+      // A shortcut that fails is no shortcut: the loop must never die of it.
+      const shortcut = early(done.signal).then(
+        (back) => (back ? true : timer),
+        () => timer,
+      );
       return await Promise.race([timer, shortcut]);
     } finally {
       done.abort();
