@@ -45,6 +45,7 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { describeError, httpStatusOf } from './errors.js';
 import { failureKind, retryAfterMs, timeoutError } from './failure-kind.js';
+import { OutageEvidence } from './outage-evidence.js';
 import { DEFAULT_PROBE, serverReturned, type ProbeOptions, type Reachability } from './reachability.js';
 
 export interface ListResult<T> {
@@ -169,24 +170,8 @@ export class WatchSupervisor<T extends WithResourceVersion> {
   private endSession: ((end: SessionEnd) => void) | undefined;
   private listAbort: AbortController | undefined;
   private wake: (() => void) | undefined;
-  /**
-   * A failure without an answer since the last early wake or success: the
-   * server was away, so whatever it answers next (a 503 or 403 while it
-   * starts) may be waited out only until it is ready, not for the full
-   * backoff grown during the outage.
-   */
-  private awaySeen = false;
-  /** The current attempt was started because the probe saw the server come back. */
-  private probeWoken = false;
-  /**
-   * Such an attempt failed all the same: the probe and the requests disagree
-   * (an overloaded server, or a proxy that passes /readyz but breaks
-   * watches). Until a request succeeds, failures are no proof of an outage;
-   * the probe must see the server away itself before it may end a wait
-   * early. Without this, wake and failure would alternate with the backoff
-   * reset every time, and never grow.
-   */
-  private probeDistrusted = false;
+  /** What the failures so far say about the server, for the probe (outage-evidence.ts). */
+  private readonly evidence = new OutageEvidence();
   private lists = 0;
   /** The next watch starts from a list's resourceVersion, not from one held for a while. */
   private watchFromFreshList = false;
@@ -287,28 +272,21 @@ export class WatchSupervisor<T extends WithResourceVersion> {
    * never before what the server asked for.
    */
   private async waitAfterFailure(err: unknown): Promise<void> {
-    const kind = failureKind(err);
-    if (this.probeWoken) this.probeDistrusted = true;
-    this.probeWoken = false;
-    if (kind === 'unreachable' && !this.probeDistrusted) this.awaySeen = true;
+    const plan = this.evidence.failed(failureKind(err));
     const floorMs = retryAfterMs(err);
     const waitMs = Math.max(floorMs, this.backoff.next());
     const probe = this.client.probe?.bind(this.client);
-    // A 401/403 or the like from a server that has not been away: retrying sooner would change nothing.
-    if (!probe || (kind === 'other' && !this.awaySeen)) {
+    if (!probe || !plan) {
       await this.sleep(waitMs);
       return;
     }
-    const seenDown = this.awaySeen;
-    const backWhen = kind === 'unreachable' ? 'answers' : 'ready';
     const started = Date.now();
     const woken = await this.sleep(waitMs, async (signal) => {
-      if (!(await serverReturned(probe, { seenDown, backWhen }, this.options.probe, this.options.random, signal))) return false;
+      if (!(await serverReturned(probe, plan, this.options.probe, this.options.random, signal))) return false;
       return pause(floorMs - (Date.now() - started), signal);
     });
-    this.probeWoken = woken;
     if (!woken) return;
-    this.awaySeen = false;
+    this.evidence.wokenEarly();
     // A fresh start: had the backoff kept its growth, the first 429 of the restarted server would cost a full cap.
     this.backoff.reset();
     this.options.logger.info('API server is back; retrying now', { watch: this.client.description, waitedMs: Date.now() - started, backoffMs: waitMs });
@@ -317,9 +295,7 @@ export class WatchSupervisor<T extends WithResourceVersion> {
   /** The server served a list or a healthy watch: forget past failures. */
   private recovered(): void {
     this.backoff.reset();
-    this.awaySeen = false;
-    this.probeWoken = false;
-    this.probeDistrusted = false;
+    this.evidence.succeeded();
   }
 
   /** One list. Returns its error if it failed, undefined if it succeeded or the loop stopped. */
