@@ -152,15 +152,15 @@ function summarise(answers: readonly Answer[]): { total: number; correct: number
   return { total, correct, stale: count('stale'), failed: count('failed'), accuracy: total ? (100 * correct) / total : NaN };
 }
 
-/** ms after `readyAt` at which each replica logged that it was retrying because the server was back. */
+/** ms after `readyAt` at which each replica first logged that the server was back. */
 function wakeTimes(replicas: readonly CrdnsProcess[], readyAt: number): string {
   return replicas
     .map((r) => {
       const line = r
         .logs()
         .split('\n')
-        .filter((l) => l.includes('"API server is back; retrying now"'))
-        .at(-1);
+        .filter((l) => l.includes('"msg":"API server is back"'))
+        .at(0);
       return line ? `${Date.parse((JSON.parse(line) as { time: string }).time) - readyAt} ms` : 'no wake logged';
     })
     .join(', ');
@@ -244,7 +244,7 @@ async function main(): Promise<void> {
       `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${new Date().toISOString()}`,
   );
   console.log(`kube-apiserver: SIGTERM to exit ${s(stopMs)} s (it stops listening at once, but keeps open watches until it exits)`);
-  console.log(`writes acknowledged ${intent.acks.length}, failed ${intent.failedWrites} (the outage); replicas retrying after /readyz answered: ${wakeTimes(replicas, readyAt)}`);
+  console.log(`writes acknowledged ${intent.acks.length}, failed ${intent.failedWrites} (the outage); replicas saw the server back at (relative to /readyz answering): ${wakeTimes(replicas, readyAt)}`);
   // Stale answers in the restoration window (restart to 10 s after /readyz) are the issue's; the rest is the
   // ordinary few-ms propagation of each write, which a write every second exposes to a query now and then.
   const stale = byArrival.filter((a) => a.grade === 'stale');

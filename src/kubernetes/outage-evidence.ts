@@ -1,10 +1,15 @@
 /**
  * What the watch loop has seen of the API server since its last success, and
- * therefore how the reachability probe may shorten the wait after a failure.
+ * therefore how long the wait after a failure may be:
  *
- * - A failure without an answer means the server was away. Until it is back,
- *   whatever it answers next (a 503 or a 403 while it starts) may be waited
- *   out only until /readyz says ready, not for the backoff grown meanwhile.
+ * - A failure without an answer means the server is away. The wait may end
+ *   at the probe's first sign of an answer.
+ * - The first answer after that, of any kind (a 503 or 403 from a server
+ *   still starting, as much as a success), is the server's return, whether
+ *   the probe or a request saw it first: the backoff grown during the outage
+ *   starts over. Measured on kube-apiserver 1.36, a restarted server serves
+ *   lists and accepts writes a second or so before /readyz says 200, so
+ *   waiting for that would be late.
  * - A 5xx or 429 from a server that was not away may still be an outage
  *   behind it (etcd): the probe may end the wait, but only once it has seen
  *   the server not ready and then ready by itself.
@@ -27,18 +32,29 @@ export interface ProbePlan {
   backWhen: BackWhen;
 }
 
+export interface Verdict {
+  /** How the probe may end the wait, or undefined: only the backoff ends it. */
+  plan: ProbePlan | undefined;
+  /** This failure was the first answer after an outage: start the backoff over. */
+  returned: boolean;
+}
+
 export class OutageEvidence {
   private awaySeen = false;
   private woken = false;
   private distrusted = false;
 
-  /** A list or watch failed; returns how the wait after it may end early, or undefined: not at all. */
-  failed(kind: FailureKind): ProbePlan | undefined {
+  /** A list or watch failed. */
+  failed(kind: FailureKind): Verdict {
     if (this.woken) this.distrusted = true;
     this.woken = false;
-    if (kind === 'unreachable' && !this.distrusted) this.awaySeen = true;
-    if (kind === 'other' && !this.awaySeen) return undefined;
-    return { seenDown: this.awaySeen, backWhen: kind === 'unreachable' ? 'answers' : 'ready' };
+    if (kind === 'unreachable') {
+      if (!this.distrusted) this.awaySeen = true;
+      return { plan: { seenDown: this.awaySeen, backWhen: 'answers' }, returned: false };
+    }
+    const returned = this.awaySeen;
+    this.awaySeen = false;
+    return { plan: kind === 'unavailable' ? { seenDown: false, backWhen: 'ready' } : undefined, returned };
   }
 
   /** The probe ended the wait: the next attempt is on its word. */

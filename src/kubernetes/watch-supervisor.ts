@@ -17,15 +17,16 @@
  *   re-watches from the last resourceVersion (relisting only if it has none);
  *   a 429 or a Retry-After waits at least as long as the server asked;
  * - while it waits after a failure that may be an outage (no answer, 5xx,
- *   429, or anything from a server that was just away), it asks the server
- *   at a short fixed interval whether it is back (reachability.ts): after no
- *   answer, back means answering at all; otherwise, /readyz 200 after
- *   something else. The first sign of return ends the wait (never before a
- *   Retry-After) and resets the backoff, so the loop is back within about a
- *   second of the server however long the outage was. A server that looks
- *   back while the requests fail (overloaded, or a proxy that breaks the
- *   watch) gets the plain backoff: each return seen earns one early attempt,
- *   never more, so the probe cannot cause a tight loop;
+ *   429), it asks the server at a short fixed interval whether it is back
+ *   (reachability.ts): after no answer, back means answering at all; after a
+ *   5xx or 429, /readyz 200 after something else. The first sign of return,
+ *   seen by the probe or by a request, resets the backoff, and a probe that
+ *   sees it ends the wait (never before a Retry-After), so the loop is back
+ *   within about a second of the server however long the outage was. A
+ *   server that looks back while the requests fail (overloaded, or a proxy
+ *   that breaks the watch) gets the plain backoff: each return seen earns
+ *   one early attempt, never more, so the probe cannot cause a tight loop
+ *   (outage-evidence.ts);
  * - a watchdog aborts a stream that has been silent for idleTimeoutMs, because
  *   half-open connections can stall a watch without any error
  *   (kubernetes-client/javascript#596, #958). Bookmarks count as activity;
@@ -272,7 +273,11 @@ export class WatchSupervisor<T extends WithResourceVersion> {
    * never before what the server asked for.
    */
   private async waitAfterFailure(err: unknown): Promise<void> {
-    const plan = this.evidence.failed(failureKind(err));
+    const { plan, returned } = this.evidence.failed(failureKind(err));
+    if (returned) {
+      this.backoff.reset();
+      this.options.logger.info('API server is back', { watch: this.client.description, seenBy: 'request', error: describeError(err) });
+    }
     const floorMs = retryAfterMs(err);
     const waitMs = Math.max(floorMs, this.backoff.next());
     const probe = this.client.probe?.bind(this.client);
@@ -289,7 +294,7 @@ export class WatchSupervisor<T extends WithResourceVersion> {
     this.evidence.wokenEarly();
     // A fresh start: had the backoff kept its growth, the first 429 of the restarted server would cost a full cap.
     this.backoff.reset();
-    this.options.logger.info('API server is back; retrying now', { watch: this.client.description, waitedMs: Date.now() - started, backoffMs: waitMs });
+    this.options.logger.info('API server is back', { watch: this.client.description, seenBy: 'probe', waitedMs: Date.now() - started, backoffMs: waitMs });
   }
 
   /** The server served a list or a healthy watch: forget past failures. */

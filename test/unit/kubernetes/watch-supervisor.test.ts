@@ -343,7 +343,7 @@ describe('WatchSupervisor waiting for the API server to come back', () => {
     assert.ok(after < 500, `retried ${after} ms after the server was back (probe interval 20 ms, backoff 5-10 s)`);
     await eventually('watching', () => client.watches.length === 1);
     assert.deepEqual(rec.lists, [[]]);
-    assert.ok(rec.logs.some((l) => l.startsWith('info API server is back; retrying now')), rec.logs.join('\n'));
+    assert.ok(rec.logs.some((l) => l.startsWith('info API server is back')), rec.logs.join('\n'));
     await sup.stop();
   });
 
@@ -366,20 +366,21 @@ describe('WatchSupervisor waiting for the API server to come back', () => {
     [503, 'a 503'],
     [403, 'a 403 (RBAC not loaded yet)'],
   ] as const) {
-    it(`after an outage, waits out ${what} from the starting server only until /readyz says ready, not for the grown backoff`, async () => {
-      const { client, sup } = setup({ backoff: { initialMs: 1, factor: 10, maxMs: 60_000 }, probe: PROBE });
+    it(`after an outage, takes the starting server's first answer, ${what}, as its return and starts the backoff over`, async () => {
+      const { client, sup, rec } = setup({ backoff: { initialMs: 1, factor: 10, maxMs: 60_000 }, probe: PROBE });
       client.reachability = 'down';
       client.listResults = [refused()];
       sup.start();
       // Waits of 0.5-1, 5-10, 50-100 ms, then 0.5-1 s: the fifth list comes at the end of a backoff, not woken.
       await eventually('four failed lists', () => client.lists.length === 4, () => '', 5_000);
-      client.listResults = [httpError(status), OK];
+      client.listResults = [httpError(status)];
       await eventually('the fifth, answered by the starting server', () => client.lists.length === 5, () => '', 3_000);
-      // Ready by the first probe after that answer: nothing is seen away during this wait, only before it.
-      client.reachability = 'up';
-      const ready = Date.now();
-      await eventually('list once ready', () => client.lists.length === 6, () => '', 1_000);
-      assert.ok(Date.now() - ready < 500, 'the next wait was 5-10 s');
+      // Not ready yet, so the probe cannot be what ends the wait; the next one would be 5-10 s.
+      client.reachability = 'unready';
+      await eventually('the sixth, after a backoff started over', () => client.lists.length === 6, () => '', 500);
+      await tick(300);
+      assert.ok(client.lists.length <= 9, `the backoff grows again: ${client.lists.length} lists`);
+      assert.ok(rec.logs.some((l) => l.startsWith('info API server is back') && l.includes('"seenBy":"request"')), rec.logs.join('\n'));
       await sup.stop();
     });
   }
