@@ -9,7 +9,7 @@
 
 import { setTimeout as delay } from 'node:timers/promises';
 
-/** down: no answer; unready: answered but cannot serve (5xx, 429); up: answered and ready, or will not say. */
+/** down: no answer; unready: answered, but not ready (5xx, 429, a 403 while starting); up: answered ready (2xx). */
 export type Reachability = 'down' | 'unready' | 'up';
 
 export type Probe = (signal: AbortSignal) => Promise<Reachability>;
