@@ -56,9 +56,19 @@ export function requestOptions(signal: AbortSignal, contentType?: string): Confi
 
 /** A failed API request, shaped like client-node's errors so errors.ts reads both. */
 export class ApiRequestError extends Error {
-  constructor(readonly statusCode: number, readonly body: string) {
+  constructor(
+    readonly statusCode: number,
+    readonly body: string,
+    /** The response's Retry-After in seconds, when it had one (429s and some 503s do). */
+    readonly retryAfterSeconds?: number,
+  ) {
     super(`HTTP ${statusCode}`);
   }
+}
+
+function retryAfterSecondsOf(res: http.IncomingMessage): number | undefined {
+  const value = res.headers['retry-after'];
+  return typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : undefined;
 }
 
 /**
@@ -83,13 +93,37 @@ export async function getJson(kc: KubeConfig, path: string, query: Record<string
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
-        if (status < 200 || status > 299) return reject(new ApiRequestError(status, text));
+        if (status < 200 || status > 299) return reject(new ApiRequestError(status, text, retryAfterSecondsOf(res)));
         try {
           resolve(JSON.parse(text));
         } catch (err) {
           reject(new Error(`${path}: response is not JSON: ${(err as Error).message}`));
         }
       });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * The HTTP status of a GET, body discarded: for health endpoints such as
+ * /readyz, which answer plain text. Rejects only when no answer came (refused,
+ * reset, timed out, aborted); every status, 5xx included, resolves.
+ */
+export async function getStatus(kc: KubeConfig, path: string, signal: AbortSignal): Promise<number> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig has no current cluster');
+  const url = new URL(cluster.server + path);
+  const opts: https.RequestOptions = { method: 'GET', headers: { Accept: 'text/plain' } };
+  await kc.applyToHTTPSOptions(opts);
+  const transport = url.protocol === 'http:' ? http : https;
+  if (url.protocol === 'http:') delete opts.agent;
+  return new Promise((resolve, reject) => {
+    const req = transport.request(url, { ...opts, signal }, (res) => {
+      res.on('error', reject);
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.resume();
     });
     req.on('error', reject);
     req.end();

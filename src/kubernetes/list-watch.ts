@@ -6,6 +6,8 @@
 
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { getJson } from './client.js';
+import { probeReadiness } from './readiness-probe.js';
+import type { Reachability } from './reachability.js';
 import type { ListResult, ListWatchClient, WatchStream, WatchStreamHandlers } from './watch-supervisor.js';
 
 /** A kind of resource as the API addresses it; group '' is the core group (/api/v1). */
@@ -83,5 +85,10 @@ export class ResourceListWatch<T> implements ListWatchClient<T> {
       (err) => handlers.onDone(err),
     );
     return { abort: () => controller.abort() };
+  }
+
+  /** Whether the API server is back and ready; the supervisor asks while it waits after a failure. */
+  probe(signal: AbortSignal): Promise<Reachability> {
+    return probeReadiness(this.kc, signal);
   }
 }

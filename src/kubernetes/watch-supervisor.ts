@@ -15,6 +15,18 @@
  *   makes the next round relist;
  * - any other failure waits a capped, jittered, exponential backoff and then
  *   re-watches from the last resourceVersion (relisting only if it has none);
+ *   a 429 or a Retry-After waits at least as long as the server asked;
+ * - while it waits after a failure that may be an outage (no answer, 5xx,
+ *   429), it asks the server at a short fixed interval whether it is back
+ *   (reachability.ts): after no answer, back means answering at all; after a
+ *   5xx or 429, /readyz 200 after something else. The first sign of return,
+ *   seen by the probe or by a request, resets the backoff, and a probe that
+ *   sees it ends the wait (never before a Retry-After), so the loop is back
+ *   within about a second of the server however long the outage was. A
+ *   server that looks back while the requests fail (overloaded, or a proxy
+ *   that breaks the watch) gets the plain backoff: each return seen earns
+ *   one early attempt, never more, so the probe cannot cause a tight loop
+ *   (outage-evidence.ts);
  * - a watchdog aborts a stream that has been silent for idleTimeoutMs, because
  *   half-open connections can stall a watch without any error
  *   (kubernetes-client/javascript#596, #958). Bookmarks count as activity;
@@ -29,9 +41,13 @@
  * simply hears nothing until the next successful list or event.
  */
 
+import { setTimeout as delay } from 'node:timers/promises';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { describeError, httpStatusOf } from './errors.js';
+import { failureKind, retryAfterMs, timeoutError } from './failure-kind.js';
+import { OutageEvidence } from './outage-evidence.js';
+import { DEFAULT_PROBE, serverReturned, type ProbeOptions, type Reachability } from './reachability.js';
 
 export interface ListResult<T> {
   items: T[];
@@ -61,6 +77,11 @@ export interface ListWatchClient<T> {
    * may run before this promise settles).
    */
   watch(resourceVersion: string, handlers: WatchStreamHandlers): Promise<WatchStream>;
+  /**
+   * Whether the server is back and ready (reachability.ts); never rejects.
+   * Without it the loop only backs off.
+   */
+  probe?(signal: AbortSignal): Promise<Reachability>;
 }
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -104,6 +125,8 @@ export interface WatchSupervisorOptions {
   /** A watch that ends sooner than this without delivering anything counts as a failure. */
   minHealthyMs: number;
   backoff: Partial<BackoffOptions>;
+  /** The reachability probe's timing while waiting after a failure. */
+  probe: ProbeOptions;
   logger: Logger;
   random: () => number;
 }
@@ -114,6 +137,7 @@ export const DEFAULT_SUPERVISOR_OPTIONS: WatchSupervisorOptions = {
   connectTimeoutMs: 30_000,
   minHealthyMs: 5_000,
   backoff: {},
+  probe: DEFAULT_PROBE,
   logger: silentLogger,
   random: Math.random,
 };
@@ -147,6 +171,8 @@ export class WatchSupervisor<T extends WithResourceVersion> {
   private endSession: ((end: SessionEnd) => void) | undefined;
   private listAbort: AbortController | undefined;
   private wake: (() => void) | undefined;
+  /** What the failures so far say about the server, for the probe (outage-evidence.ts). */
+  private readonly evidence = new OutageEvidence();
   private lists = 0;
   /** The next watch starts from a list's resourceVersion, not from one held for a while. */
   private watchFromFreshList = false;
@@ -165,7 +191,7 @@ export class WatchSupervisor<T extends WithResourceVersion> {
     private readonly callbacks: WatchCallbacks<T>,
     options: Partial<WatchSupervisorOptions> = {},
   ) {
-    this.options = { ...DEFAULT_SUPERVISOR_OPTIONS, ...options };
+    this.options = { ...DEFAULT_SUPERVISOR_OPTIONS, ...options, probe: { ...DEFAULT_PROBE, ...options.probe } };
     this.backoff = new Backoff(this.options.backoff, this.options.random);
   }
 
@@ -200,18 +226,19 @@ export class WatchSupervisor<T extends WithResourceVersion> {
   private async run(): Promise<void> {
     while (!this.stopping) {
       if (this.resourceVersion === '') {
-        if (!(await this.relist())) {
-          await this.sleep(this.backoff.next());
+        const failure = await this.relist();
+        if (this.stopping) break;
+        if (failure) {
+          await this.waitAfterFailure(failure.error);
           continue;
         }
-        if (this.stopping) break;
       }
       const fromFreshList = this.watchFromFreshList;
       this.watchFromFreshList = false;
       const result = await this.watchOnce(this.resourceVersion);
       if (this.stopping || result.end === 'stopped') break;
       const healthy = result.events > 0 || (result.opened && result.durationMs >= this.options.minHealthyMs);
-      if (healthy) this.backoff.reset();
+      if (healthy) this.recovered();
       const log = this.options.logger;
       const fields = { watch: this.client.description, events: result.events, durationMs: result.durationMs };
       switch (result.end) {
@@ -230,7 +257,7 @@ export class WatchSupervisor<T extends WithResourceVersion> {
           this.fail(result.error, 'watch failed');
           break;
       }
-      if (result.end === 'error') await this.sleep(this.retryDelay(result.error));
+      if (result.end === 'error') await this.waitAfterFailure(result.error);
       // A 410 on a resourceVersion we have held for a while (typical right
       // after an API server restart) means: relist now. Only a 410 right
       // after a fresh list suggests a server in trouble and waits.
@@ -239,43 +266,70 @@ export class WatchSupervisor<T extends WithResourceVersion> {
   }
 
   /**
-   * The wait after a failure. 429 is what a restarted API server answers
-   * while its watch cache fills (and what priority-and-fairness answers under
-   * load, with Retry-After: 1), so it means "up, ask again in a second", not
-   * "wait as long as for a server that is down".
+   * The wait after a failed list or watch: the backoff, or longer if the
+   * server asked for more (Retry-After; 1 s for a 429 without one, which is
+   * what kube-apiserver sends while its watch cache fills). When the failure
+   * may be an outage, the reachability probe may end the wait early, but
+   * never before what the server asked for.
    */
-  private retryDelay(err: unknown): number {
-    const delay = this.backoff.next();
-    return httpStatusOf(err) === 429 ? Math.min(delay, Math.round(1000 * (1 + this.options.random()))) : delay;
+  private async waitAfterFailure(err: unknown): Promise<void> {
+    const { plan, returned } = this.evidence.failed(failureKind(err));
+    if (returned) {
+      this.backoff.reset();
+      this.options.logger.info('API server is back', { watch: this.client.description, seenBy: 'request', error: describeError(err) });
+    }
+    const floorMs = retryAfterMs(err);
+    const waitMs = Math.max(floorMs, this.backoff.next());
+    const probe = this.client.probe?.bind(this.client);
+    if (!probe || !plan) {
+      await this.sleep(waitMs);
+      return;
+    }
+    const started = Date.now();
+    const woken = await this.sleep(waitMs, async (signal) => {
+      if (!(await serverReturned(probe, plan, this.options.probe, this.options.random, signal))) return false;
+      return pause(floorMs - (Date.now() - started), signal);
+    });
+    if (!woken) return;
+    this.evidence.wokenEarly();
+    // A fresh start: had the backoff kept its growth, the first 429 of the restarted server would cost a full cap.
+    this.backoff.reset();
+    this.options.logger.info('API server is back', { watch: this.client.description, seenBy: 'probe', waitedMs: Date.now() - started, backoffMs: waitMs });
   }
 
-  /** One list. Returns whether it succeeded. */
-  private async relist(): Promise<boolean> {
+  /** The server served a list or a healthy watch: forget past failures. */
+  private recovered(): void {
+    this.backoff.reset();
+    this.evidence.succeeded();
+  }
+
+  /** One list. Returns its error if it failed, undefined if it succeeded or the loop stopped. */
+  private async relist(): Promise<{ error: unknown } | undefined> {
     const abort = new AbortController();
     this.listAbort = abort;
-    const timer = setTimeout(() => abort.abort(new Error(`list timed out after ${this.options.listTimeoutMs} ms`)), this.options.listTimeoutMs);
+    const timer = setTimeout(() => abort.abort(timeoutError(`list timed out after ${this.options.listTimeoutMs} ms`)), this.options.listTimeoutMs);
     try {
       const result = await Promise.race([
         this.client.list(abort.signal),
         // Also give up on a list that ignores its signal.
         new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true })),
       ]);
-      if (this.stopping) return false;
+      if (this.stopping) return undefined;
       if (!result.resourceVersion) throw new Error('list returned no resourceVersion');
       this.resourceVersion = result.resourceVersion;
       this.watchFromFreshList = true;
       if (this.lists++ > 0) this.current.relists++;
       this.current.synced = true;
       this.current.lastListTime = Date.now();
-      this.backoff.reset();
+      this.recovered();
       this.options.logger.debug('listed', { watch: this.client.description, items: result.items.length, resourceVersion: result.resourceVersion });
       this.deliver(() => this.callbacks.listed(result.items));
       this.notify();
-      return true;
+      return undefined;
     } catch (err) {
-      if (this.stopping) return false;
+      if (this.stopping) return undefined;
       this.fail(err, 'list failed');
-      return false;
+      return { error: err };
     } finally {
       clearTimeout(timer);
       this.listAbort = undefined;
@@ -295,7 +349,7 @@ export class WatchSupervisor<T extends WithResourceVersion> {
       let lastActivity = startedAt;
       let watchdog: NodeJS.Timeout | undefined;
       const connectTimer = setTimeout(
-        () => finish('error', new Error(`watch not open after ${this.options.connectTimeoutMs} ms`)),
+        () => finish('error', timeoutError(`watch not open after ${this.options.connectTimeoutMs} ms`)),
         this.options.connectTimeoutMs,
       );
 
@@ -352,7 +406,7 @@ export class WatchSupervisor<T extends WithResourceVersion> {
           if (finished) return;
           if (expired || httpStatusOf(err) === 410) finish('expired');
           else if (err) finish('error', err);
-          else if (streamError) finish('error', new Error(`watch error event: ${streamError.code ?? '?'} ${streamError.reason ?? ''} ${streamError.message ?? ''}`.trim()));
+          else if (streamError) finish('error', watchErrorEvent(streamError));
           else finish('closed');
         },
       };
@@ -401,20 +455,46 @@ export class WatchSupervisor<T extends WithResourceVersion> {
     if (this.callbacks.stateChanged) this.deliver(() => this.callbacks.stateChanged?.(this.state));
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = undefined;
-        done();
-      };
-    });
+  /**
+   * Waits ms, or less if `early` resolves true first (it is handed a signal
+   * that aborts when the wait ends either way). stop() cuts any wait short.
+   * Returns whether `early` ended it.
+   */
+  private async sleep(ms: number, early?: (signal: AbortSignal) => Promise<boolean>): Promise<boolean> {
+    if (this.stopping) return false;
+    const done = new AbortController();
+    this.wake = () => done.abort();
+    try {
+      const timer = pause(ms, done.signal).then(() => false);
+      if (!early) return await timer;
+      // A shortcut that fails is no shortcut: the loop must never die of it.
+      const shortcut = early(done.signal).then(
+        (back) => (back ? true : timer),
+        () => timer,
+      );
+      return await Promise.race([timer, shortcut]);
+    } finally {
+      done.abort();
+      this.wake = undefined;
+    }
   }
+}
+
+/** Resolves true after ms, false at once if the signal aborts first. */
+async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (ms <= 0) return !signal.aborted;
+  try {
+    await delay(ms, undefined, { signal });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An in-stream ERROR event as an error with its HTTP code, so it is classified like the same status on a request. */
+function watchErrorEvent(status: WatchEventStatus): Error {
+  const error = new Error(`watch error event: ${status.code ?? '?'} ${status.reason ?? ''} ${status.message ?? ''}`.trim());
+  return typeof status.code === 'number' ? Object.assign(error, { statusCode: status.code }) : error;
 }
 
 function abortQuietly(stream: WatchStream): void {

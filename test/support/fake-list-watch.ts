@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import type { DnsEndpointStatus } from '../../src/sources/dnsendpoints/resource.js';
 import type { ListResult, ListWatchClient, WatchStream, WatchStreamHandlers } from '../../src/kubernetes/watch-supervisor.js';
+import type { Reachability } from '../../src/kubernetes/reachability.js';
 
 export interface FakeObject {
   metadata: { name: string; namespace: string; resourceVersion: string; uid?: string; generation?: number };
@@ -59,9 +60,30 @@ export class FakeListWatch implements ListWatchClient<FakeObject> {
   watches: FakeWatch[] = [];
   /** What the next list calls return (shifted per call); the last entry repeats. */
   listResults: Array<ListResult<FakeObject> | Error | 'hang'> = [];
+  /**
+   * What the reachability probe answers right now ('hang': never, until its
+   * signal aborts). Undefined, the default: the fake has no probe, as a
+   * client without one, and the supervisor only backs off.
+   */
+  reachability: Reachability | 'hang' | undefined = undefined;
+  /** When each probe was asked (Date.now()), and its signal. */
+  probes: Array<{ at: number; signal: AbortSignal }> = [];
+  /** When each list and watch call was made (Date.now()), in order. */
+  attempts: Array<{ what: 'list' | 'watch'; at: number }> = [];
+
+  get probe(): ((signal: AbortSignal) => Promise<Reachability>) | undefined {
+    if (this.reachability === undefined) return undefined;
+    return (signal) => {
+      this.probes.push({ at: Date.now(), signal });
+      const now = this.reachability;
+      if (now === 'hang' || now === undefined) return new Promise<never>(() => {});
+      return Promise.resolve(now);
+    };
+  }
 
   async list(signal: AbortSignal): Promise<ListResult<FakeObject>> {
     this.lists.push({ signal });
+    this.attempts.push({ what: 'list', at: Date.now() });
     const next = this.listResults.length > 1 ? this.listResults.shift() : this.listResults[0];
     if (next === undefined) throw new Error('fake: no list result scripted');
     if (next === 'hang') return new Promise<never>(() => {});
@@ -71,6 +93,7 @@ export class FakeListWatch implements ListWatchClient<FakeObject> {
 
   watch(resourceVersion: string, handlers: WatchStreamHandlers): Promise<WatchStream> {
     const w = new FakeWatch(resourceVersion, handlers);
+    this.attempts.push({ what: 'watch', at: Date.now() });
     this.watches.push(w);
     return w.opened;
   }

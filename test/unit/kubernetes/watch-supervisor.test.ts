@@ -25,6 +25,18 @@ const FAST: Partial<WatchSupervisorOptions> = {
   listTimeoutMs: 60_000,
 };
 
+/** What Node's network stack throws when nothing listens. */
+function refused(): Error {
+  return Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' });
+}
+
+/** An HTTP error as ApiRequestError and client-node's Watch shape it. */
+function httpError(statusCode: number, retryAfterSeconds?: number): Error {
+  return Object.assign(new Error(`HTTP ${statusCode}`), { statusCode, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) });
+}
+
+const OK = { items: [], resourceVersion: '10' };
+
 function setup(options: Partial<WatchSupervisorOptions> = {}): { client: FakeListWatch; rec: Recorder; sup: WatchSupervisor<FakeObject> } {
   const client = new FakeListWatch();
   const rec = new Recorder();
@@ -260,19 +272,6 @@ describe('WatchSupervisor', () => {
     await sup.stop();
   });
 
-  it('retries within about a second after 429 (watch cache still filling), however long the backoff has grown', async () => {
-    const { client, sup } = setup({ backoff: { initialMs: 60_000, maxMs: 60_000 }, random: () => 0 });
-    client.listResults = [{ items: [], resourceVersion: '10' }];
-    sup.start();
-    await eventually('watch', () => client.watches.length === 1);
-    client.last.failToOpen(Object.assign(new Error('Too Many Requests'), { statusCode: 429 }));
-    await eventually('retry after 429', () => client.watches.length === 2, () => '', 5_000);
-    client.last.failToOpen(Object.assign(new Error('Service Unavailable'), { statusCode: 503 }));
-    await tick(1_500);
-    assert.equal(client.watches.length, 2, 'other errors wait the full backoff');
-    await sup.stop();
-  });
-
   it('survives a consumer that throws', async () => {
     const client = new FakeListWatch();
     const seen: string[] = [];
@@ -318,5 +317,213 @@ describe('WatchSupervisor', () => {
     await eventually('list', () => second.client.lists.length === 1);
     await second.sup.stop();
     assert.equal(second.client.lists[0]?.signal.aborted, true);
+  });
+});
+
+describe('WatchSupervisor waiting for the API server to come back', () => {
+  // Short probe timings stand in for the production 1 s; the backoffs are long, so only the probe can end a wait early.
+  const PROBE = { intervalMs: 20, jitter: 0.25, timeoutMs: 40 };
+
+  it('after many failures without an answer, retries within about one probe interval of the server answering, however long the backoff has grown', async () => {
+    const { client, sup, rec } = setup({ backoff: { initialMs: 1, factor: 10, maxMs: 60_000 }, probe: PROBE });
+    client.reachability = 'down';
+    client.listResults = [refused()];
+    sup.start();
+    // Waits of 0.5-1, 5-10, 50-100, 500-1000 ms, then 5-10 s: the sixth list is due in seconds.
+    await eventually('five failed lists', () => client.lists.length === 5, () => '', 5_000);
+    await tick(100);
+    assert.equal(client.lists.length, 5, 'the backoff, not the probe, paces attempts while the server is down');
+    const probesWhileDown = client.probes.length;
+    assert.ok(probesWhileDown >= 3, `the probe kept asking while the server was down (${probesWhileDown} probes)`);
+
+    client.listResults = [OK];
+    client.reachability = 'up';
+    const back = Date.now();
+    await eventually('a list once the server answers', () => client.lists.length === 6, () => '', 1_000);
+    const after = Date.now() - back;
+    assert.ok(after < 500, `retried ${after} ms after the server was back (probe interval 20 ms, backoff 5-10 s)`);
+    await eventually('watching', () => client.watches.length === 1);
+    assert.deepEqual(rec.lists, [[]]);
+    assert.ok(rec.logs.some((l) => l.startsWith('info API server is back')), rec.logs.join('\n'));
+    await sup.stop();
+  });
+
+  it('after failures without an answer, takes any answer as the server back, ready or not (a starting server answers 403 and 500 first)', async () => {
+    const { client, sup } = setup({ backoff: { initialMs: 60_000, maxMs: 60_000 }, probe: PROBE });
+    client.reachability = 'down';
+    client.listResults = [refused()];
+    sup.start();
+    await eventually('first list', () => client.lists.length === 1);
+    await tick(100);
+    assert.equal(client.lists.length, 1);
+    client.reachability = 'unready';
+    const answering = Date.now();
+    await eventually('list once the server answers at all', () => client.lists.length === 2, () => '', 1_000);
+    assert.ok(Date.now() - answering < 500);
+    await sup.stop();
+  });
+
+  for (const [status, what] of [
+    [503, 'a 503'],
+    [403, 'a 403 (RBAC not loaded yet)'],
+  ] as const) {
+    it(`after an outage, takes the starting server's first answer, ${what}, as its return and starts the backoff over`, async () => {
+      const { client, sup, rec } = setup({ backoff: { initialMs: 1, factor: 10, maxMs: 60_000 }, probe: PROBE });
+      client.reachability = 'down';
+      client.listResults = [refused()];
+      sup.start();
+      // Waits of 0.5-1, 5-10, 50-100 ms, then 0.5-1 s: the fifth list comes at the end of a backoff, not woken.
+      await eventually('four failed lists', () => client.lists.length === 4, () => '', 5_000);
+      client.listResults = [httpError(status)];
+      await eventually('the fifth, answered by the starting server', () => client.lists.length === 5, () => '', 3_000);
+      // Not ready yet, so the probe cannot be what ends the wait; the next one would be 5-10 s.
+      client.reachability = 'unready';
+      await eventually('the sixth, after a backoff started over', () => client.lists.length === 6, () => '', 500);
+      await tick(300);
+      assert.ok(client.lists.length <= 9, `the backoff grows again: ${client.lists.length} lists`);
+      assert.ok(rec.logs.some((l) => l.startsWith('info API server is back') && l.includes('"seenBy":"request"')), rec.logs.join('\n'));
+      await sup.stop();
+    });
+  }
+
+  it('resets the backoff when the server comes back, so its first 429 costs a second and not the grown backoff', async () => {
+    const { client, sup } = setup({ backoff: { initialMs: 1, factor: 10, maxMs: 60_000 }, probe: PROBE });
+    client.reachability = 'down';
+    client.listResults = [refused()];
+    sup.start();
+    await eventually('five failed lists; the next wait is 5-10 s', () => client.lists.length === 5, () => '', 5_000);
+    client.listResults = [httpError(429, 1), OK];
+    client.reachability = 'up';
+    await eventually('list once the server answers', () => client.lists.length === 6, () => '', 1_000);
+    const at429 = Date.now();
+    await eventually('list after Retry-After', () => client.lists.length === 7, () => '', 3_000);
+    const waited = Date.now() - at429;
+    assert.ok(waited >= 950 && waited < 2_500, `waited ${waited} ms after a 429 with Retry-After: 1 (the backoff had grown to 5-10 s)`);
+    await sup.stop();
+  });
+
+  it('honours Retry-After on a 429, even when the probe sees the server come back sooner, and assumes 1 s when the header is missing', async () => {
+    const { client, sup } = setup({ backoff: { initialMs: 1, maxMs: 5 }, probe: PROBE });
+    client.reachability = 'unready';
+    client.listResults = [httpError(429, 2), OK];
+    sup.start();
+    await eventually('first list', () => client.lists.length === 1);
+    const first = Date.now();
+    await tick(100);
+    client.reachability = 'up'; // not ready, then ready: the probe would end the wait, but the server asked for 2 s
+    await eventually('second list', () => client.lists.length === 2, () => '', 4_000);
+    const waited = Date.now() - first;
+    assert.ok(waited >= 1_950, `retried ${waited} ms after a 429 with Retry-After: 2`);
+
+    await eventually('watch', () => client.watches.length === 1);
+    // client-node's Watch does not expose headers: a 429 there is taken as Retry-After: 1, what kube-apiserver sends.
+    client.last.failToOpen(httpError(429));
+    const failed = Date.now();
+    await eventually('second watch', () => client.watches.length === 2, () => '', 3_000);
+    const waitedWatch = Date.now() - failed;
+    assert.ok(waitedWatch >= 950, `re-watched ${waitedWatch} ms after a 429 without Retry-After (backoff 1-5 ms)`);
+    await sup.stop();
+  });
+
+  it('keeps the exponential backoff after a 5xx while the server says it is ready, asking it only once', async () => {
+    const { client, sup } = setup({ backoff: { initialMs: 60_000, maxMs: 60_000 }, probe: PROBE });
+    client.reachability = 'up';
+    client.listResults = [OK];
+    sup.start();
+    await eventually('watch', () => client.watches.length === 1);
+    client.last.failToOpen(httpError(503));
+    await tick(400);
+    assert.equal(client.watches.length, 1, 'an overloaded server that is ready gets the full backoff');
+    assert.equal(client.probes.length, 1, 'one probe showed the server ready; no more were sent');
+    await sup.stop();
+  });
+
+  it('after a 5xx while etcd is away (/readyz unanswered, then 500), retries once the server is ready again', async () => {
+    const { client, sup } = setup({ backoff: { initialMs: 60_000, maxMs: 60_000 }, probe: PROBE });
+    client.listResults = [OK];
+    sup.start();
+    await eventually('watch', () => client.watches.length === 1);
+    client.reachability = 'hang';
+    client.last.failToOpen(httpError(504));
+    await eventually('several probes time out', () => client.probes.length >= 3);
+    assert.ok(client.probes.slice(0, -1).every((p) => p.signal.aborted), 'a probe that hangs is given up on');
+    client.reachability = 'unready';
+    await tick(150);
+    assert.equal(client.watches.length, 1, 'not ready is not back');
+    client.reachability = 'up';
+    const ready = Date.now();
+    await eventually('watch once ready', () => client.watches.length === 2, () => '', 1_000);
+    assert.ok(Date.now() - ready < 500);
+    await sup.stop();
+  });
+
+  it('keeps the plain backoff after 401/403 and other answers, without probing', async () => {
+    const { client, sup } = setup({ backoff: { initialMs: 60_000, maxMs: 60_000 }, probe: PROBE });
+    client.reachability = 'up';
+    client.listResults = [httpError(403)];
+    sup.start();
+    await eventually('first list', () => client.lists.length === 1);
+    await tick(300);
+    assert.equal(client.lists.length, 1);
+    assert.equal(client.probes.length, 0);
+    await sup.stop();
+  });
+
+  it('does not loop when the probe says ready but every request fails without an answer', async () => {
+    // random 0: nominal backoff 100, 200, 400, 800 ms; probe every 15 ms.
+    const { client, sup } = setup({ backoff: { initialMs: 100, factor: 2, maxMs: 60_000 }, probe: PROBE, random: () => 0 });
+    client.reachability = 'up';
+    client.listResults = [refused()];
+    sup.start();
+    await tick(1_000);
+    const lists = client.lists.length;
+    // 0, ~15 (woken once: the first failure was proof of an outage), then +100, +200, +400 ms.
+    assert.ok(lists >= 3 && lists <= 5, `${lists} lists in 1 s: ${client.attempts.map((a) => a.at - (client.attempts[0]?.at ?? 0)).join(', ')}`);
+    await sup.stop();
+  });
+
+  it('wakes again for each outage the probe sees, but never more than once per down-to-up change', async () => {
+    const { client, sup } = setup({ backoff: { initialMs: 1_000, maxMs: 1_000 }, probe: PROBE });
+    client.reachability = 'down';
+    client.listResults = [refused()];
+    sup.start();
+    await eventually('first list', () => client.lists.length === 1);
+    client.reachability = 'up';
+    await eventually('woken', () => client.lists.length === 2, () => '', 500);
+    await tick(150);
+    assert.equal(client.lists.length, 2, 'the woken attempt failed too: the probe saying up again proves nothing');
+    client.reachability = 'down';
+    await eventually('the backoff ends the wait', () => client.lists.length === 3, () => '', 2_000);
+    await tick(60); // the probe sees the server down ...
+    client.reachability = 'up'; // ... and back
+    const back = Date.now();
+    await eventually('woken by the next down-to-up change', () => client.lists.length === 4, () => '', 1_000);
+    assert.ok(Date.now() - back < 400, 'woken, not at the end of a 0.5-1 s backoff');
+    await sup.stop();
+  });
+
+  it('stop() during a probing wait returns at once and aborts the probe in flight', async () => {
+    const { client, sup } = setup({ backoff: { initialMs: 60_000, maxMs: 60_000 }, probe: { intervalMs: 10, jitter: 0, timeoutMs: 60_000 } });
+    client.reachability = 'hang';
+    client.listResults = [refused()];
+    sup.start();
+    await eventually('a probe in flight', () => client.probes.length === 1);
+    const stopping = Date.now();
+    await sup.stop();
+    assert.ok(Date.now() - stopping < 200);
+    assert.equal(client.probes[0]?.signal.aborted, true);
+    await tick(50);
+    assert.equal(client.probes.length, 1);
+    assert.equal(client.lists.length, 1);
+  });
+
+  it('without a probe, waits the backoff as before', async () => {
+    const { client, sup } = setup({ backoff: { initialMs: 60_000, maxMs: 60_000 }, probe: PROBE });
+    client.listResults = [refused()];
+    sup.start();
+    await eventually('first list', () => client.lists.length === 1);
+    await tick(200);
+    assert.equal(client.lists.length, 1);
+    await sup.stop();
   });
 });
