@@ -45,7 +45,7 @@ export const MAX_INT31 = 2 ** 31 - 1;
 
 /** The spellings a boolean accepts in the environment; anything else is refused rather than read as false. */
 const TRUE_WORDS = ['1', 'true', 'yes'];
-const FALSE_WORDS = ['0', 'false', 'no', ''];
+const FALSE_WORDS = ['0', 'false', 'no'];
 
 export function envName(flag: string): string {
   return `CRDNS_${flag.toUpperCase().replace(/-/g, '_')}`;
@@ -64,14 +64,16 @@ export function parseFlags(specs: readonly FlagSpec[], argv: readonly string[], 
   const given = new Set<string>();
   for (const s of specs) {
     const cli = parsed.values[s.name] as string | string[] | boolean | undefined;
-    const fromEnv = env[envName(s.name)];
-    if (cli !== undefined || (fromEnv !== undefined && fromEnv !== '')) given.add(s.name);
+    // An empty variable is unset: container specs often template a variable to "" to mean "not configured".
+    const rawEnv = env[envName(s.name)];
+    const fromEnv = rawEnv === '' ? undefined : rawEnv;
+    if (cli !== undefined || fromEnv !== undefined) given.add(s.name);
     switch (s.kind) {
       case 'boolean':
         values[s.name] = cli === true || (cli === undefined && fromEnv !== undefined && envBoolean(s.name, fromEnv));
         break;
       case 'list': {
-        const list = (cli as string[] | undefined) ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv.split(',') : s.default !== undefined ? [s.default] : []);
+        const list = (cli as string[] | undefined) ?? (fromEnv !== undefined ? fromEnv.split(',') : s.default !== undefined ? [s.default] : []);
         values[s.name] = list.map((v) => v.trim()).filter((v) => v !== '');
         break;
       }
@@ -102,7 +104,7 @@ function envBoolean(flag: string, raw: string): boolean {
   const v = raw.trim().toLowerCase();
   if (TRUE_WORDS.includes(v)) return true;
   if (FALSE_WORDS.includes(v)) return false;
-  throw new UsageError(`${envName(flag)} must be one of ${[...TRUE_WORDS, ...FALSE_WORDS.filter((w) => w !== '')].join(', ')} (or empty), not "${raw}"`);
+  throw new UsageError(`${envName(flag)} must be one of ${[...TRUE_WORDS, ...FALSE_WORDS].join(', ')} (or empty), not "${raw}"`);
 }
 
 export function helpText(usage: string, summary: string, specs: readonly FlagSpec[]): string {
