@@ -12,7 +12,7 @@
  * one bad entry cannot hide its siblings.
  */
 import { isUtf8 } from 'node:buffer';
-import { LineCounter, isMap, isSeq, parseAllDocuments, type Document } from 'yaml';
+import { LineCounter, isCollection, isMap, isSeq, parseAllDocuments, visit, type Document } from 'yaml';
 import type { EndpointObject } from '../../endpoint/endpoint.js';
 import { parseStrictJson, type JsonDocument, type Position } from './strict-json.js';
 
@@ -277,7 +277,8 @@ type Located = { ok: true; docs: LocatedDocument[] } | { ok: false; at: Position
 
 function locateYaml(text: string): Located {
   const lc = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  // logLevel error: the yaml package would otherwise print its warnings on stderr, outside the JSON log lines.
+  const parsed = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   if (!Array.isArray(parsed)) return { ok: true, docs: [] }; // only comments or whitespace
   const docs: LocatedDocument[] = [];
   for (const doc of parsed) {
@@ -285,6 +286,12 @@ function locateYaml(text: string): Located {
     if (err) {
       const p = lc.linePos(err.pos[0]);
       return { ok: false, at: { line: p.line, column: p.col }, message: firstLine(err.message) };
+    }
+    const key = collectionKeyAt(doc);
+    if (key !== undefined) {
+      const p = lc.linePos(key);
+      // toJS would quietly turn the key into a string; kubectl refuses the file.
+      return { ok: false, at: { line: p.line, column: p.col }, message: 'a mapping key is itself a list or mapping; Kubernetes objects have string keys' };
     }
     docs.push(locateYamlDocument(doc, lc));
   }
@@ -308,6 +315,21 @@ function locateYamlDocument(doc: Document.Parsed, lc: LineCounter): LocatedDocum
     return node?.range ? pos(node.range[0]) : undefined;
   };
   return { value, at, itemAt };
+}
+
+/** Offset of the first mapping key that is a collection (`? [a, b]: c`, `{a: 1}: x`), if any. */
+function collectionKeyAt(doc: Document.Parsed): number | undefined {
+  let at: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (isCollection(pair.key)) {
+        at = pair.key.range?.[0] ?? 0;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return at;
 }
 
 function firstLine(s: string): string {

@@ -266,6 +266,24 @@ items:
       assert.match(r.error.message, /NUL byte/);
     });
 
+    it('refuses a mapping key that is a list or mapping, without a warning on stderr', async () => {
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(w.message);
+      process.on('warning', onWarning);
+      try {
+        const r = parseManifestText(ep('good') + '---\nkind: ConfigMap\n? [a, b]\n: c\n', 'k.yaml');
+        assert.equal(r.ok, false);
+        if (r.ok) return;
+        assert.deepEqual([r.error.line, r.error.column], [9, 3]);
+        assert.match(r.error.message, /mapping key is itself a list or mapping/);
+        // process.emitWarning delivers on a later tick.
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        process.removeListener('warning', onWarning);
+      }
+      assert.deepEqual(warnings, []);
+    });
+
     it('lists the documents it ignores, with their kind', () => {
       const text = [ep('one'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n', 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n'].join('---\n');
       const r = ok(parseManifestText(text, 'm.yaml'));
