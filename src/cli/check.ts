@@ -2,6 +2,7 @@
  * `crdns check`: validates manifests offline with the same code `serve`
  * uses, cross-object conflicts included, and says precisely what is wrong.
  * Exit status 1 when anything would be rejected, so it fits a CI pipeline.
+ * Documents of other kinds are listed as ignored, on lines of their own.
  */
 import { stat } from 'node:fs/promises';
 import { zoneConfig, DEFAULT_ZONE_SETTINGS } from '../dns/zone-config.js';
@@ -35,7 +36,7 @@ export async function check(argv: readonly string[], env: NodeJS.ProcessEnv, out
     if (!(await stat(p).catch(() => undefined))) throw new UsageError(`${p}: no such file or folder`);
   }
   // One set for every argument, so a key defined twice is caught across files as `serve` would.
-  const { objects, problems: fileProblems } = await loadManifests(positionals);
+  const { objects, problems: fileProblems, ignored } = await loadManifests(positionals);
   const policy = policyFromFlags(v);
   const store = new ZoneStore({ zones, defaultTtl: v['default-ttl'] as number, ...(policy ? { policy } : {}) });
   store.replaceAll(objects);
@@ -51,6 +52,8 @@ export async function check(argv: readonly string[], env: NodeJS.ProcessEnv, out
       out(`${origin?.file ?? key}: ${key} endpoints[${p.index}].${p.field}: ${p.reason}\n`);
     }
   }
+  // Not problems (a ConfigMap next to the DNSEndpoints is normal), but said, so nothing is skipped unseen.
+  for (const d of ignored) out(`ignored: ${d.origin} kind=${d.kind}\n`);
   const rrsets = built?.snapshot.stats.rrsets ?? 0;
   out(`${objects.length} DNSEndpoint objects, ${rrsets} RRsets served, ${bad} problem${bad === 1 ? '' : 's'}\n`);
   return bad === 0 ? 0 : 1;

@@ -3,18 +3,30 @@
  * contract) one question and prints the answer the way dig does, so an
  * operator can debug from inside the pod without CoreDNS in the way.
  * `--follow` walks NAPTR → SRV → address chains, the way a SIP client would.
+ *
+ * Exit status as dig's, except for usage errors, which exit 2 like every
+ * crdns command: 0 when a reply came (whatever its rcode), 9 when none did.
  */
 import * as grpc from '@grpc/grpc-js';
 import dnsPacket from 'dns-packet';
 import type { Answer, DecodedPacket, NaptrData, SrvData } from 'dns-packet';
 import { presentName, presentRecord } from '../dns/presentation.js';
-import { opcodeName, rcodeName } from '../dns/codes.js';
+import { opcodeName, rcodeName, typeCode, typeName } from '../dns/codes.js';
+import { parseName } from '../dns/name.js';
 import { dnsServiceClient, MAX_GRPC_MESSAGE_BYTES } from '../server/protos.js';
+import { parseAddress } from './addresses.js';
 import { helpText, parseFlags, UsageError, type FlagSpec } from './options.js';
+import { encodeQuery } from './query-message.js';
+
+/** dig's status for "no reply from the server". */
+export const EXIT_NO_REPLY = 9;
+
+/** The server never replied: unreachable, not ready, timed out, or not a DnsService at all. */
+export class NoReplyError extends Error {}
 
 export const QUERY_FLAGS: FlagSpec[] = [
   { name: 'server', kind: 'string', arg: 'ADDR', default: '127.0.0.1:8053', help: 'crdns gRPC address, host:port or unix:///path' },
-  { name: 'timeout', kind: 'int', arg: 'MS', default: '2000', help: 'give up after this many milliseconds' },
+  { name: 'timeout', kind: 'int', arg: 'MS', default: '2000', min: 1, max: 3_600_000, help: 'give up after this many milliseconds' },
   { name: 'follow', kind: 'boolean', help: 'also resolve NAPTR replacements and SRV targets, step by step' },
   { name: 'no-edns', kind: 'boolean', help: 'send the query without an OPT record' },
 ];
@@ -22,8 +34,20 @@ export const QUERY_FLAGS: FlagSpec[] = [
 export const QUERY_USAGE = helpText('crdns query [--server ADDR] [--follow] NAME [TYPE]', 'Sends one DNS query over gRPC and prints the reply like dig.', QUERY_FLAGS);
 
 export interface QueryClient {
-  ask(name: string, type: string): Promise<DecodedPacket & { raw: Buffer }>;
+  /** `name` as a person writes it (parseName's rules), `type` a mnemonic, TYPEnnn or number. Throws a UsageError for either being unusable. */
+  ask(name: string, type: string | number): Promise<DecodedPacket & { raw: Buffer }>;
   close(): void;
+}
+
+/** The question as it goes on the wire; a name or type that cannot be sent is a UsageError. */
+export function question(name: string, type: string | number): { name: string; qtype: number } {
+  const parsed = parseName(name, true);
+  if (!parsed.ok) throw new UsageError(`NAME: ${parsed.reason}`);
+  const qtype = typeof type === 'number' ? type : typeCode(type);
+  if (qtype === undefined || !Number.isInteger(qtype) || qtype < 0 || qtype > 0xffff) {
+    throw new UsageError(`unknown type ${JSON.stringify(String(type))}: use a mnemonic such as A, AAAA, SRV, NAPTR, HTTPS, or TYPEnnn (RFC 3597)`);
+  }
+  return { name: parsed.name, qtype };
 }
 
 export function queryClient(server: string, timeoutMs: number, edns = true): QueryClient {
@@ -35,15 +59,10 @@ export function queryClient(server: string, timeoutMs: number, edns = true): Que
   return {
     ask: (name, type) =>
       new Promise((resolve, reject) => {
-        const msg = dnsPacket.encode({
-          type: 'query',
-          id: Math.floor(Math.random() * 65536),
-          flags: 0,
-          questions: [{ name, type: type as never, class: 'IN' }],
-          ...(edns ? { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as never] } : {}),
-        });
+        const q = question(name, type);
+        const msg = encodeQuery(Math.floor(Math.random() * 65536), q.name, q.qtype, edns);
         client.Query({ msg }, { deadline: Date.now() + timeoutMs }, (err, res) => {
-          if (err) return reject(new Error(`${server}: ${grpc.status[err.code]}: ${err.details}`));
+          if (err) return reject(new NoReplyError(`${server}: ${grpc.status[err.code]}: ${err.details}`));
           const raw = res?.msg ?? Buffer.alloc(0);
           try {
             resolve(Object.assign(dnsPacket.decode(raw), { raw }));
@@ -56,8 +75,15 @@ export function queryClient(server: string, timeoutMs: number, edns = true): Que
   };
 }
 
-export function formatReply(reply: DecodedPacket, server: string, ms: number): string {
-  const flags = reply.flags ?? 0;
+/** dns-packet names types outside its table UNKNOWN_n; print them as crdns's table or RFC 3597 would. */
+function presentType(t: string): string {
+  const m = /^UNKNOWN_(\d+)$/.exec(t);
+  return m ? typeName(Number(m[1])) : t;
+}
+
+export function formatReply(reply: DecodedPacket & { raw?: Buffer }, server: string, ms: number): string {
+  // From the wire: dns-packet's decoded flags leave out QR.
+  const flags = reply.raw && reply.raw.length >= 4 ? reply.raw.readUInt16BE(2) : (reply.flags ?? 0);
   const names = [['qr', 0x8000], ['aa', 0x400], ['tc', 0x200], ['rd', 0x100], ['ra', 0x80], ['ad', 0x20], ['cd', 0x10]] as const;
   const set = names.filter(([, bit]) => flags & bit).map(([n]) => n).join(' ');
   const opt = (reply.additionals ?? []).find((r) => r.type === 'OPT');
@@ -68,7 +94,7 @@ export function formatReply(reply: DecodedPacket, server: string, ms: number): s
     `;; ->>HEADER<<- opcode: ${opcodeName((flags >> 11) & 0xf)}, status: ${rcodeName(rcodeOf(reply))}, id: ${reply.id}`,
     `;; flags: ${set}; QUERY: ${q.length}, ANSWER: ${reply.answers?.length ?? 0}, AUTHORITY: ${reply.authorities?.length ?? 0}, ADDITIONAL: ${(reply.additionals ?? []).length}`,
     opt ? `;; OPT PSEUDOSECTION: EDNS: version: 0, udp: ${(opt as { udpPayloadSize?: number }).udpPayloadSize}` : '',
-    section('QUESTION', q.map((x) => `;${presentName(x.name)}\t${x.class}\t${x.type}`)),
+    section('QUESTION', q.map((x) => `;${presentName(x.name)}\t${x.class}\t${presentType(x.type)}`)),
     section('ANSWER', (reply.answers ?? []).map(presentRecord)),
     section('AUTHORITY', (reply.authorities ?? []).map(presentRecord)),
     section('ADDITIONAL', additional.map(presentRecord)),
@@ -108,28 +134,40 @@ export async function query(argv: readonly string[], env: NodeJS.ProcessEnv, out
     out(QUERY_USAGE);
     return 0;
   }
-  const [name, type = 'A', ...rest] = positionals;
-  if (!name) throw new UsageError('a NAME to query is required');
+  const [nameArg, typeArg = 'A', ...rest] = positionals;
+  if (!nameArg) throw new UsageError('a NAME to query is required');
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  const first = question(nameArg, typeArg);
   const server = v.server as string;
+  parseAddress('server', server, { unix: true });
   const client = queryClient(server, v.timeout as number, !v['no-edns']);
   try {
-    const queue: [string, string][] = [[name, type.toUpperCase()]];
+    const queue: [string, number][] = [[first.name, first.qtype]];
     const seen = new Set<string>();
-    let status = 0;
     while (queue.length > 0) {
-      const [n, t] = queue.shift() as [string, string];
-      const key = `${n.toLowerCase()}|${t}`;
+      const [n, t] = queue.shift() as [string, number];
+      const key = `${n}|${t}`;
       if (seen.has(key) || seen.size >= 32) continue;
       seen.add(key);
       const started = Date.now();
-      const reply = await client.ask(n, t);
-      if (seen.size > 1) out(`\n;; --follow: ${presentName(n)} ${t}\n`);
+      let reply;
+      try {
+        reply = await client.ask(n, t);
+      } catch (err) {
+        if (!(err instanceof NoReplyError)) throw err;
+        process.stderr.write(`;; no reply from ${err.message}\n`);
+        return EXIT_NO_REPLY;
+      }
+      if (seen.size > 1) out(`\n;; --follow: ${presentName(n)} ${typeName(t)}\n`);
       out(formatReply(reply, server, Date.now() - started));
-      if (seen.size === 1) status = rcodeOf(reply) === 0 ? 0 : 1;
-      if (v.follow) queue.push(...nextSteps(reply.answers ?? []));
+      if (v.follow) {
+        for (const [name, type] of nextSteps(reply.answers ?? [])) {
+          const p = parseName(name);
+          if (p.ok) queue.push([p.name, typeCode(type) as number]);
+        }
+      }
     }
-    return status;
+    return 0;
   } finally {
     client.close();
   }

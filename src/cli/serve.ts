@@ -1,19 +1,31 @@
-/** `crdns serve`: wires a source, the zone store, the gRPC server and the operator's HTTP port together. */
+/**
+ * `crdns serve`: wires a source, the zone store, the gRPC server and the
+ * operator's HTTP port together. Start-up runs in three steps, so nothing is
+ * reported as listening unless all of it works: check every flag (and the
+ * files they name), bind every address, then start the source.
+ */
 import type { WiringContext } from './kubernetes-flags.js';
 import { registerManifestMetrics } from '../observe/source-metrics.js';
 import type { SourceWiring } from './source-wiring.js';
-import { isLogLevel, createLogger, type Logger } from '../logger.js';
+import { createLogger, type Logger } from '../logger.js';
 import { Metrics } from '../observe/metrics.js';
 import { startHttpServer } from '../observe/http-server.js';
-import { GrpcServer } from '../server/grpc-server.js';
+import { GrpcServer, ListenError } from '../server/grpc-server.js';
 import { HealthState } from '../server/health-service.js';
 import { ManifestFolderSource } from '../sources/manifests/folder-source.js';
 import { ZoneStore } from '../store/zone-store.js';
 import { helpText, parseFlags, UsageError, type FlagSpec, type FlagValues } from './options.js';
 import { PEER_FLAGS } from './peer-flags.js';
 import { POLICY_FLAGS, policyFromFlags } from './policy-flags.js';
-import { ZONE_FLAGS, zonesFromFlags } from './zone-flags.js';
+import { serveConfig, type ServeConfig } from './serve-config.js';
+import { TlsFileError, TlsFileProvider } from './tls-files.js';
+import { claimUnixSocket } from './unix-socket.js';
+import { crdnsVersion } from './version.js';
+import { ZONE_FLAGS } from './zone-flags.js';
 import { fqdn } from '../dns/name.js';
+
+/** How often the TLS files are re-read: cert-manager renews well ahead of expiry, so a minute is prompt. */
+const TLS_RELOAD_MS = 60_000;
 
 export const SERVE_FLAGS: FlagSpec[] = [
   ...ZONE_FLAGS,
@@ -23,41 +35,72 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'kubeconfig', kind: 'string', arg: 'PATH', help: 'kubeconfig for the Kubernetes API (default: in-cluster config, then ~/.kube/config)' },
   { name: 'namespace', kind: 'list', arg: 'NS', help: 'watch DNSEndpoints in this namespace only (repeatable; default all namespaces)' },
   { name: 'label-selector', kind: 'string', arg: 'SELECTOR', help: 'watch only DNSEndpoints matching this label selector' },
-  { name: 'watch-idle-timeout', kind: 'int', arg: 'SECONDS', default: '600', help: 'restart a Kubernetes watch that has been silent this long' },
-  { name: 'listen', kind: 'list', arg: 'ADDR', default: '127.0.0.1:8053', help: 'gRPC address, host:port or unix:///path (repeatable)' },
-  { name: 'tls-listen', kind: 'list', arg: 'ADDR', help: 'host:port or unix:///path served with mutual TLS, for CoreDNS with peer clusters (repeatable)' },
-  { name: 'tls-cert', kind: 'string', arg: 'FILE', help: 'PEM certificate chain for --tls-listen (re-read every minute)' },
+  // Kept in milliseconds for setTimeout, whose limit is 2^31-1 ms.
+  { name: 'watch-idle-timeout', kind: 'int', arg: 'SECONDS', default: '600', min: 1, max: Math.floor((2 ** 31 - 1) / 1000), help: 'restart a Kubernetes watch that has been silent this long' },
+  { name: 'listen', kind: 'list', arg: 'ADDR', default: '127.0.0.1:8053', help: 'gRPC address, host:port, :port (all addresses, IPv4 and IPv6) or unix:///path (repeatable)' },
+  { name: 'tls-listen', kind: 'list', arg: 'ADDR', help: 'host:port, :port or unix:///path served with mutual TLS, for CoreDNS with peer clusters (repeatable)' },
+  { name: 'tls-cert', kind: 'string', arg: 'FILE', help: 'PEM certificate chain for --tls-listen (re-read every minute and on SIGHUP)' },
   { name: 'tls-key', kind: 'string', arg: 'FILE', help: 'PEM private key for --tls-listen' },
   { name: 'tls-client-ca', kind: 'string', arg: 'FILE', help: 'PEM CA bundle that client certificates must chain to' },
-  { name: 'http', kind: 'string', arg: 'ADDR', help: 'host:port for /metrics, /healthz and /readyz (default: off)' },
+  { name: 'http', kind: 'string', arg: 'ADDR', help: 'host:port or :port for /metrics, /healthz and /readyz (default: off)' },
   { name: 'log-level', kind: 'string', arg: 'LEVEL', default: 'info', help: 'debug, info, warn or error' },
 ];
 
 export const SERVE_USAGE = helpText(
   'crdns serve --zone ZONE [--zone ZONE ...] (--manifests DIR | [--kubeconfig PATH] [--namespace NS ...]) [flags]',
-  'Answers authoritative DNS for the given zones over CoreDNS\'s grpc plugin contract\n(coredns.dns.DnsService/Query), from ExternalDNS DNSEndpoint resources.',
+  'Answers authoritative DNS for the given zones over CoreDNS\'s grpc plugin contract\n(coredns.dns.DnsService/Query), from ExternalDNS DNSEndpoint resources.\nSIGHUP re-reads the TLS files and rescans the manifest folder; SIGTERM and SIGINT stop gracefully.',
   SERVE_FLAGS,
 );
 
 export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values: v, positionals } = parseFlags(SERVE_FLAGS, argv, env);
-  if (v.help) {
+  const parsed = parseFlags(SERVE_FLAGS, argv, env);
+  if (parsed.values.help) {
     process.stdout.write(SERVE_USAGE);
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const zones = zonesFromFlags(v);
-  if (zones.length === 0) throw new UsageError('at least one --zone is required');
-  const level = v['log-level'] as string;
-  if (!isLogLevel(level)) throw new UsageError(`--log-level must be debug, info, warn or error, not "${level}"`);
-  const logger = createLogger(level);
+  const cfg = await serveConfig(parsed);
+  const logger = createLogger(cfg.logLevel);
 
-  const policy = policyFromFlags(v);
-  const store = new ZoneStore({ zones, defaultTtl: v['default-ttl'] as number, logger, ...(policy ? { policy } : {}) });
+  const policy = policyFromFlags(parsed.values);
+  const store = new ZoneStore({ zones: cfg.zones, defaultTtl: cfg.defaultTtl, logger, ...(policy ? { policy } : {}) });
   const health = new HealthState();
-  const metrics = new Metrics(() => store.current, () => store.ready);
-  const wiring = await makeSource(v, logger, { store, registry: metrics.registry });
+  const metrics = new Metrics(() => store.current, () => store.ready, { version: crdnsVersion() });
+  const certificates = cfg.tls ? await openTlsFiles(cfg, logger, metrics) : undefined;
+  const wiring = await makeSource(cfg, parsed.values, logger, { store, registry: metrics.registry });
   const source = wiring.source;
+  for (const a of [...cfg.listen, ...cfg.tlsListen]) if (a.kind === 'unix') await claimUnixSocket(a.flag, a.text, a.path);
+
+  const grpcServer = new GrpcServer({
+    listen: cfg.listen.map((a) => a.text),
+    tlsListen: cfg.tlsListen.map((a) => a.text),
+    ...(certificates ? { certificates } : {}),
+    snapshot: () => store.current,
+    health,
+    observer: metrics,
+  });
+  const bound = await grpcServer.start().catch(async (err: unknown) => {
+    await grpcServer.stop(0);
+    if (!(err instanceof ListenError)) throw err;
+    const flag = cfg.listen.some((a) => a.text === err.address) ? 'listen' : 'tls-listen';
+    throw new UsageError(`--${flag} ${JSON.stringify(err.address)}: ${err.reason}`, false);
+  });
+  const http = cfg.http
+    ? await startHttpServer({
+        listen: cfg.http.text,
+        registry: metrics.registry,
+        readiness: () => {
+          const s = store.current;
+          return { ready: store.ready, details: { source: source.name, generation: s?.generation ?? 0, snapshotAgeSeconds: s ? (Date.now() - s.builtAt) / 1000 : null, ...wiring.details?.() } };
+        },
+      }).catch(async (err: NodeJS.ErrnoException) => {
+        await grpcServer.stop(0);
+        const reason = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
+        throw new UsageError(`--http ${JSON.stringify(cfg.http?.text)}: cannot listen: ${reason}`, false);
+      })
+    : undefined;
+  logger.info('grpc listening', { addresses: bound, zones: cfg.zones.map((z) => fqdn(z.apex)) });
+  if (http) logger.info('http listening', { address: http.address });
+
   let first = true;
   store.onRebuild((e) => {
     health.set(true);
@@ -68,32 +111,6 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
     else logger.debug('serving new snapshot', fields);
     first = false;
   });
-
-  const tlsListen = v['tls-listen'] as string[];
-  const tlsFiles = [v['tls-cert'], v['tls-key'], v['tls-client-ca']];
-  if (tlsListen.length > 0 && tlsFiles.some((f) => !f)) throw new UsageError('--tls-listen needs --tls-cert, --tls-key and --tls-client-ca');
-  const grpcServer = new GrpcServer({
-    listen: v.listen as string[],
-    tlsListen,
-    ...(tlsListen.length > 0 ? { tls: { cert: v['tls-cert'] as string, key: v['tls-key'] as string, clientCa: v['tls-client-ca'] as string } } : {}),
-    snapshot: () => store.current,
-    health,
-    observer: metrics,
-  });
-  const bound = await grpcServer.start();
-  logger.info('grpc listening', { addresses: bound, zones: zones.map((z) => fqdn(z.apex)) });
-  const http = v.http
-    ? await startHttpServer({
-        listen: v.http as string,
-        registry: metrics.registry,
-        readiness: () => {
-          const s = store.current;
-          return { ready: store.ready, details: { source: source.name, generation: s?.generation ?? 0, snapshotAgeSeconds: s ? (Date.now() - s.builtAt) / 1000 : null, ...wiring.details?.() } };
-        },
-      })
-    : undefined;
-  if (http) logger.info('http listening', { address: http.address });
-
   await source.start(store);
 
   return new Promise<number>((resolve) => {
@@ -102,7 +119,9 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
       if (stopping) return;
       stopping = true;
       logger.info('stopping', { signal });
+      process.removeListener('SIGHUP', hangup);
       health.set(false);
+      certificates?.stop();
       await source.stop().catch((err: unknown) => logger.warn('source did not stop cleanly', { error: err }));
       await wiring.stop?.().catch((err: unknown) => logger.warn('status reporter did not stop cleanly', { error: err }));
       store.close();
@@ -110,20 +129,46 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
       await http?.close();
       resolve(0);
     };
+    // SIGHUP's default action would kill the process without a graceful stop; here it means "look again".
+    const hangup = () => {
+      if (stopping) return;
+      logger.info('SIGHUP: reloading', { tls: certificates !== undefined, manifests: source instanceof ManifestFolderSource });
+      if (certificates) void certificates.reload().then((r) => logger.info('SIGHUP: TLS files checked', { result: r }));
+      if (source instanceof ManifestFolderSource) void source.rescan().then(() => logger.info('SIGHUP: manifest folder rescanned'));
+    };
+    process.on('SIGHUP', hangup);
     process.once('SIGTERM', () => void stop('SIGTERM'));
     process.once('SIGINT', () => void stop('SIGINT'));
   });
 }
 
-async function makeSource(v: FlagValues, logger: Logger, ctx: WiringContext): Promise<SourceWiring> {
-  if (v.manifests) {
-    if ((v.peer as string[]).length > 0) throw new UsageError('--peer watches Kubernetes API servers; it cannot be combined with --manifests');
-    const dir = v.manifests as string;
-    const log = logger.child({ source: 'manifests', dir });
-    const source = new ManifestFolderSource({ dir, logger: log });
+async function openTlsFiles(cfg: ServeConfig, logger: Logger, metrics: Metrics): Promise<TlsFileProvider> {
+  try {
+    return await TlsFileProvider.open(cfg.tls as NonNullable<ServeConfig['tls']>, {
+      intervalMs: TLS_RELOAD_MS,
+      logger: logger.child({ component: 'tls' }),
+      onReloadFailure: () => metrics.tlsReloadFailed(),
+    });
+  } catch (err) {
+    if (err instanceof TlsFileError) throw new UsageError(err.message, false);
+    throw err;
+  }
+}
+
+async function makeSource(cfg: ServeConfig, v: FlagValues, logger: Logger, ctx: WiringContext): Promise<SourceWiring> {
+  if (cfg.manifests !== undefined) {
+    const log = logger.child({ source: 'manifests', dir: cfg.manifests });
+    const source = new ManifestFolderSource({ dir: cfg.manifests, logger: log });
     registerManifestMetrics(ctx.registry, () => source.problems());
     return { source };
   }
   const { kubernetesSourceFromFlags } = await import('./kubernetes-flags.js');
-  return kubernetesSourceFromFlags(v, logger, ctx);
+  try {
+    return await kubernetesSourceFromFlags(v, logger, ctx);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // Only the kubeconfig is read here; the API itself is not contacted before the listeners are up.
+    const where = v.kubeconfig ? `--kubeconfig ${JSON.stringify(v.kubeconfig)}: ` : '';
+    throw new UsageError(`${where}${(err as Error).message}`, false);
+  }
 }

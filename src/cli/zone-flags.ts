@@ -7,7 +7,9 @@ const D = DEFAULT_ZONE_SETTINGS;
 
 export const ZONE_FLAGS: FlagSpec[] = [
   { name: 'zone', kind: 'list', arg: 'ZONE', help: 'a zone crdns is authoritative for (repeatable)' },
-  { name: 'default-ttl', kind: 'int', arg: 'SECONDS', default: '300', help: 'TTL for endpoints whose recordTTL is 0 or absent' },
+  // TTLs and SOA timers are 32-bit on the wire, but RFC 2181 §8 caps TTLs at 2^31-1, and a timer
+  // above that means nothing to a secondary either: every number flag defaults to 0..2^31-1.
+  { name: 'default-ttl', kind: 'int', arg: 'SECONDS', default: '300', help: 'TTL for endpoints whose recordTTL is 0 or absent; 0 means "do not cache"' },
   { name: 'ns', kind: 'list', arg: 'NAME', help: 'apex NS name for every zone (repeatable; default ns1.<zone>)' },
   { name: 'soa-mname', kind: 'string', arg: 'NAME', help: 'SOA primary server name (default: the first NS)' },
   { name: 'soa-rname', kind: 'string', arg: 'NAME', help: 'SOA mailbox, as a name (default hostmaster.<zone>)' },

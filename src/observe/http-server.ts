@@ -42,15 +42,18 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<{ addres
   const { host, port } = splitHostPort(opts.listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    // Without a host Node binds "::" dual-stack (ipv6Only false), or 0.0.0.0 on a host without IPv6:
+    // the chart renders --http=:PORT, and the kubelet probes over IPv6 in an IPv6-only cluster.
+    server.listen({ port, ...(host !== undefined ? { host } : {}), ipv6Only: false }, () => resolve());
   });
   const addr = server.address();
   const address = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : opts.listen;
   return { address, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-export function splitHostPort(addr: string): { host: string; port: number } {
+/** host:port or [v6]:port; an empty host ("":PORT) comes back undefined, meaning every address family. */
+export function splitHostPort(addr: string): { host: string | undefined; port: number } {
   const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(addr);
   if (!m) throw new Error(`"${addr}" is not host:port`);
-  return { host: m[1] === '' ? '0.0.0.0' : (m[1] as string), port: Number(m[2]) };
+  return { host: m[1] === '' ? undefined : (m[1] as string), port: Number(m[2]) };
 }

@@ -34,9 +34,20 @@ export class Metrics implements QueryObserver {
   private readonly generation = new client.Gauge({ name: 'crdns_snapshot_generation', help: 'Number of the snapshot being served; increases with every data change.', registers: [this.registry] });
   private readonly serial = new client.Gauge({ name: 'crdns_snapshot_serial', help: 'SOA serial of the snapshot being served.', registers: [this.registry] });
   private readonly buildSeconds = new client.Histogram({ name: 'crdns_snapshot_build_seconds', help: 'Time to rebuild the snapshot after a change.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry] });
+  private readonly tlsReloadFailures = new client.Counter({ name: 'crdns_tls_reload_failures_total', help: 'Re-reads of the --tls-* files that were refused (unreadable, not PEM, key not matching); the last good certificate kept serving.', registers: [this.registry] });
 
-  constructor(snapshot: () => Snapshot | undefined, ready: () => boolean) {
+  constructor(snapshot: () => Snapshot | undefined, ready: () => boolean, build: { version: string } = { version: 'unknown' }) {
     client.collectDefaultMetrics({ register: this.registry });
+    new client.Gauge({ name: 'crdns_build_info', help: 'Always 1; the labels say which crdns and which Node.js are running.', labelNames: ['version', 'node'], registers: [this.registry] }).set({ version: build.version, node: process.version }, 1);
+    new client.Gauge({
+      name: 'crdns_snapshot_timestamp_seconds',
+      help: 'Unix time at which the snapshot being served was built; 0 before the first one.',
+      registers: [this.registry],
+      collect() {
+        const s = snapshot();
+        this.set(s ? s.builtAt / 1000 : 0);
+      },
+    });
     new client.Gauge({
       name: 'crdns_snapshot_age_seconds',
       help: 'Seconds since the snapshot being served was built; grows while no change arrives, e.g. while the Kubernetes API is unreachable.',
@@ -71,6 +82,10 @@ export class Metrics implements QueryObserver {
 
   unavailable(): void {
     this.unavailableTotal.inc();
+  }
+
+  tlsReloadFailed(): void {
+    this.tlsReloadFailures.inc();
   }
 
   rebuilt(e: RebuildEvent): void {

@@ -2,13 +2,17 @@
  * Turns the text of one manifest file into EndpointObjects. A folder handed
  * to crdns is usually the same folder people `kubectl apply -f`, so this reads
  * what kubectl reads: multi-document YAML, JSON, and `List`s of objects, and
- * quietly passes over the kinds that are not ours.
+ * passes over the kinds that are not ours (listing them, so `check` can say so).
+ * What kubectl would refuse, or what looks like a DNSEndpoint gone wrong (a
+ * misspelt kind, bytes that are not text, a document that is not an object),
+ * is a problem, never silently nothing.
  *
  * Only the envelope is checked here (kind, apiVersion, metadata.name, that
  * spec.endpoints is a list); each endpoint is validated later on its own, so
  * one bad entry cannot hide its siblings.
  */
-import { LineCounter, isMap, isSeq, parseAllDocuments, type Document } from 'yaml';
+import { isUtf8 } from 'node:buffer';
+import { LineCounter, isCollection, isMap, isSeq, parseAllDocuments, visit, type Document } from 'yaml';
 import type { EndpointObject } from '../../endpoint/endpoint.js';
 import { parseStrictJson, type JsonDocument, type Position } from './strict-json.js';
 
@@ -22,9 +26,10 @@ export interface ManifestProblem {
   /**
    * parse: the file is not valid YAML/JSON; read: it could not be read;
    * document: a DNSEndpoint in it is malformed; duplicate: its key is already
-   * defined by an earlier document; folder: the folder itself could not be listed.
+   * defined by an earlier document; folder: the folder itself could not be listed;
+   * not-manifest: a file named explicitly (to `check`) that crdns would never read.
    */
-  kind: 'parse' | 'read' | 'document' | 'duplicate' | 'folder';
+  kind: 'parse' | 'read' | 'document' | 'duplicate' | 'folder' | 'not-manifest';
   file: string;
   line?: number;
   column?: number;
@@ -45,8 +50,17 @@ export interface ParsedManifest {
   rejectedKeys: string[];
   /** Documents (or List items) that were not DNSEndpoints and were skipped. */
   ignored: number;
+  /** The same documents, where and of which kind, for `check` to list. */
+  ignoredDocuments: IgnoredDocument[];
   /** Non-empty documents seen, List items counted one by one. */
   documents: number;
+}
+
+/** A document of another kind (ConfigMap, Service...), skipped as kubectl users expect. */
+export interface IgnoredDocument {
+  /** file#document, or file#document.items[i] for a List item. */
+  origin: string;
+  kind: string;
 }
 
 export interface ManifestParseFailure {
@@ -61,6 +75,48 @@ export function isManifestFileName(name: string): boolean {
   if (name.startsWith('.')) return false;
   const lower = name.toLowerCase();
   return MANIFEST_EXTENSIONS.some((ext) => lower.endsWith(ext) && lower.length > ext.length);
+}
+
+/** Why a file named explicitly is not one crdns reads, or undefined when it is. */
+export function notManifestReason(name: string): string | undefined {
+  if (isManifestFileName(name)) return undefined;
+  if (name.startsWith('.')) return 'not a manifest file: crdns skips dotfiles (editor swap files, the ..data links of ConfigMap volumes)';
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 ? name.slice(dot) : 'no extension';
+  return `not a manifest file: ${ext}; crdns reads ${MANIFEST_EXTENSIONS.join(', ')}`;
+}
+
+/**
+ * A manifest file's bytes as text. Anything but UTF-8 is refused: decoding
+ * it anyway would turn binary junk into a YAML string that silently holds nothing.
+ */
+export function decodeManifestBytes(bytes: Buffer): { ok: true; text: string } | { ok: false; reason: string } {
+  if (isUtf8(bytes)) return { ok: true, text: bytes.toString('utf8') };
+  const at = invalidUtf8Offset(bytes);
+  const utf16 = bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+  const hint = utf16 ? '; it looks like UTF-16, save it as UTF-8' : '';
+  return { ok: false, reason: `file is not UTF-8 text (invalid byte 0x${(bytes[at] ?? 0).toString(16).padStart(2, '0')} at offset ${at})${hint}` };
+}
+
+/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence (RFC 3629 §4). */
+function invalidUtf8Offset(b: Buffer): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i] as number;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    if (n === 0 || i + n >= b.length) return i;
+    const c1 = b[i + 1] as number;
+    const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+    const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+    if (c1 < lo || c1 > hi) return i;
+    for (let k = 2; k <= n; k++) if (((b[i + k] as number) & 0xc0) !== 0x80) return i;
+    i += n + 1;
+  }
+  return b.length;
 }
 
 /** "file:line:col: message", the form editors and CI logs link to. */
@@ -82,6 +138,13 @@ type LocatedDocument = JsonDocument;
  */
 export function parseManifestText(text: string, file: string): ManifestParseResult {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) {
+    const before = text.slice(0, nul);
+    const line = before.split('\n').length;
+    const column = nul - before.lastIndexOf('\n');
+    return { ok: false, error: { kind: 'parse', file, line, column, message: 'file holds a NUL byte: not a text manifest' } };
+  }
   let docs: LocatedDocument[];
   try {
     const r = file.toLowerCase().endsWith('.json') ? locateJson(text) : locateYaml(text);
@@ -92,7 +155,7 @@ export function parseManifestText(text: string, file: string): ManifestParseResu
     return { ok: false, error: { kind: 'parse', file, line: 1, column: 1, message: errorMessage(err) } };
   }
 
-  const out: ParsedManifest = { ok: true, objects: [], problems: [], rejectedKeys: [], ignored: 0, documents: 0 };
+  const out: ParsedManifest = { ok: true, objects: [], problems: [], rejectedKeys: [], ignored: 0, ignoredDocuments: [], documents: 0 };
   docs.forEach((doc, d) => {
     if (doc.value === null || doc.value === undefined) return; // empty document, e.g. a trailing "---"
     if (isList(doc.value)) {
@@ -105,11 +168,11 @@ export function parseManifestText(text: string, file: string): ManifestParseResu
       }
       items.forEach((item, i) => {
         const at = doc.itemAt(i) ?? doc.at;
-        readDocument(item, file, d, `${file}#${d}.items[${i}]`, at, out);
+        readDocument(item, file, d, `${file}#${d}.items[${i}]`, at, out, 'List item');
       });
       return;
     }
-    readDocument(doc.value, file, d, `${file}#${d}`, doc.at, out);
+    readDocument(doc.value, file, d, `${file}#${d}`, doc.at, out, 'document');
   });
   return out;
 }
@@ -126,16 +189,46 @@ function isList(v: unknown): boolean {
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-function readDocument(value: unknown, file: string, d: number, origin: string, at: Position, out: ParsedManifest): void {
+/** "a string", "a list"...: what a value is, for a message. */
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return 'binary data';
+  if (v === null) return 'null';
+  const t = typeof v;
+  return t === 'object' ? 'a value of another type' : `a ${t}`;
+}
+
+/** The key a document would have, when its metadata makes one; for keeping a misspelt object's last good version. */
+function keyOf(meta: unknown): string | undefined {
+  if (!isPlainObject(meta) || typeof meta.name !== 'string' || !DNS_SUBDOMAIN.test(meta.name) || meta.name.length > 253) return undefined;
+  const ns = meta.namespace;
+  if (ns !== undefined && ns !== null && ns !== '' && (typeof ns !== 'string' || ns.length > 63 || !DNS_LABEL.test(ns))) return undefined;
+  return `${typeof ns === 'string' && ns !== '' ? ns : 'default'}/${meta.name}`;
+}
+
+function readDocument(value: unknown, file: string, d: number, origin: string, at: Position, out: ParsedManifest, what: 'document' | 'List item'): void {
   out.documents++;
-  if (!isPlainObject(value) || value.kind !== DNSENDPOINT_KIND) {
-    out.ignored++;
-    return;
-  }
   const problem = (message: string, object?: string): void => {
     out.problems.push({ kind: 'document', file, document: d, ...at, message, ...(object !== undefined ? { object } : {}) });
     if (object !== undefined) out.rejectedKeys.push(object);
   };
+  if (!isPlainObject(value)) return problem(`${what} is ${describe(value)}, not a mapping: a Kubernetes object is a mapping with apiVersion, kind and metadata`);
+  const kind = value.kind;
+  if (kind === undefined || kind === null || kind === '') return problem(`${what} has no kind: a Kubernetes object needs apiVersion and kind (kubectl refuses it too)`);
+  if (typeof kind !== 'string') return problem(`${what}'s kind is ${describe(kind)}, not a string`);
+  if (kind !== DNSENDPOINT_KIND) {
+    const apiVersion = value.apiVersion;
+    const ourGroup = typeof apiVersion === 'string' && apiVersion.startsWith(`${DNSENDPOINT_API_VERSION.split('/')[0]}/`);
+    if (kind.toLowerCase() === DNSENDPOINT_KIND.toLowerCase()) {
+      return problem(`kind ${JSON.stringify(kind)} is not "${DNSENDPOINT_KIND}" (kinds are case-sensitive); the document is not served`, keyOf(value.metadata));
+    }
+    if (ourGroup) {
+      return problem(`kind ${JSON.stringify(kind)} in apiVersion ${JSON.stringify(apiVersion)} is not ${DNSENDPOINT_KIND}, the only kind crdns reads from that group; the document is not served`, keyOf(value.metadata));
+    }
+    out.ignored++;
+    out.ignoredDocuments.push({ origin, kind });
+    return;
+  }
 
   const meta = value.metadata;
   if (!isPlainObject(meta)) return problem('DNSEndpoint has no metadata');
@@ -184,7 +277,8 @@ type Located = { ok: true; docs: LocatedDocument[] } | { ok: false; at: Position
 
 function locateYaml(text: string): Located {
   const lc = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  // logLevel error: the yaml package would otherwise print its warnings on stderr, outside the JSON log lines.
+  const parsed = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   if (!Array.isArray(parsed)) return { ok: true, docs: [] }; // only comments or whitespace
   const docs: LocatedDocument[] = [];
   for (const doc of parsed) {
@@ -192,6 +286,12 @@ function locateYaml(text: string): Located {
     if (err) {
       const p = lc.linePos(err.pos[0]);
       return { ok: false, at: { line: p.line, column: p.col }, message: firstLine(err.message) };
+    }
+    const key = collectionKeyAt(doc);
+    if (key !== undefined) {
+      const p = lc.linePos(key);
+      // toJS would quietly turn the key into a string; kubectl refuses the file.
+      return { ok: false, at: { line: p.line, column: p.col }, message: 'a mapping key is itself a list or mapping; Kubernetes objects have string keys' };
     }
     docs.push(locateYamlDocument(doc, lc));
   }
@@ -215,6 +315,21 @@ function locateYamlDocument(doc: Document.Parsed, lc: LineCounter): LocatedDocum
     return node?.range ? pos(node.range[0]) : undefined;
   };
   return { value, at, itemAt };
+}
+
+/** Offset of the first mapping key that is a collection (`? [a, b]: c`, `{a: 1}: x`), if any. */
+function collectionKeyAt(doc: Document.Parsed): number | undefined {
+  let at: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (isCollection(pair.key)) {
+        at = pair.key.range?.[0] ?? 0;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return at;
 }
 
 function firstLine(s: string): string {

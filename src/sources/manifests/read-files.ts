@@ -2,7 +2,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { EndpointObject } from '../../endpoint/endpoint.js';
-import { isManifestFileName, type ManifestProblem } from './documents.js';
+import { decodeManifestBytes, isManifestFileName, notManifestReason, parseManifestText, type IgnoredDocument, type ManifestProblem } from './documents.js';
 import { compareNames, ManifestSet, type ReadOutcome } from './manifest-set.js';
 
 /** Reads the folder once into `set`. Throws only when the folder itself cannot be listed. */
@@ -26,7 +26,10 @@ const READ_CONCURRENCY = 16;
 /** The file's text or why it cannot be read; undefined when it is not (or no longer) a file. */
 async function readOne(path: string): Promise<ReadOutcome | undefined> {
   try {
-    return { text: await readFile(path, 'utf8') };
+    const decoded = decodeManifestBytes(await readFile(path));
+    // Reported as a read failure, so the file's last good content keeps serving as it would for EIO.
+    if (!decoded.ok) return { error: Object.assign(new Error(decoded.reason), { code: 'EILSEQ' }) };
+    return { text: decoded.text };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // Gone between listing and reading, a dangling link (a ConfigMap key
@@ -52,19 +55,38 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
 /**
  * One-shot read of files and folders (each folder non-recursive) into one set, for `crdns check`
  * and tests: what would be served, and what is wrong, under the same rules as a served folder
- * (a key defined twice: the first file by path wins, the other is reported).
+ * (a key defined twice: the first file by path wins, the other is reported). A file named
+ * explicitly without a manifest extension is a problem: crdns would never read it. `ignored`
+ * lists the documents of other kinds.
  */
-export async function loadManifests(paths: readonly string[]): Promise<{ objects: EndpointObject[]; problems: ManifestProblem[]; files: string[] }> {
+export async function loadManifests(paths: readonly string[]): Promise<{ objects: EndpointObject[]; problems: ManifestProblem[]; files: string[]; ignored: IgnoredDocument[] }> {
   const set = new ManifestSet();
+  const named: ManifestProblem[] = [];
+  const ignored: IgnoredDocument[] = [];
   for (const p of paths) {
-    const files = (await stat(p)).isDirectory() ? (await readdir(p)).filter(isManifestFileName).sort(compareNames).map((n) => join(p, n)) : [p];
+    let files: string[];
+    if ((await stat(p)).isDirectory()) files = (await readdir(p)).filter(isManifestFileName).sort(compareNames).map((n) => join(p, n));
+    else {
+      const why = notManifestReason(basename(p));
+      if (why !== undefined) {
+        named.push({ kind: 'not-manifest', file: p, message: why });
+        continue;
+      }
+      files = [p];
+    }
     for (const file of files) {
       const read = await readOne(file);
-      if (read !== undefined) set.update(file, file, read);
+      if (read === undefined) continue;
+      set.update(file, file, read);
+      // Parsed a second time for the list: ManifestSet keeps only what is served and what is wrong.
+      if ('text' in read) {
+        const parsed = parseManifestText(read.text, file);
+        if (parsed.ok) ignored.push(...parsed.ignoredDocuments);
+      }
     }
   }
   const { objects, problems } = set.resolve();
-  return { objects: [...objects.values()].sort((a, b) => compareNames(a.key, b.key)), problems, files: set.names() };
+  return { objects: [...objects.values()].sort((a, b) => compareNames(a.key, b.key)), problems: [...named, ...problems], files: set.names(), ignored };
 }
 
 /** One-shot read of one folder; `files` are the file names inside it. */

@@ -15,8 +15,9 @@ import { callbackLogger } from '../../support/logger.js';
 import assert from 'node:assert/strict';
 import { DnsEndpointSource } from '../../../src/sources/dnsendpoints/source.js';
 import { ControlPlane } from '../../harness/control-plane.js';
-import { aRecord } from '../../harness/dnsendpoint-manifests.js';
-import { eventually, RecordingSink } from '../../harness/recording-sink.js';
+import { aRecord } from '../../support/dnsendpoint-manifests.js';
+import { eventually } from '../../support/eventually.js';
+import { RecordingSink } from '../../support/recording-sink.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

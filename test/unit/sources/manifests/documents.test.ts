@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import {
+  decodeManifestBytes,
   formatManifestProblem,
   isManifestFileName,
   parseManifestText,
@@ -220,6 +221,84 @@ items:
       const r = parseManifestText('['.repeat(100_000) + ']'.repeat(100_000), 'deep.json');
       assert.equal(r.ok, false);
       if (!r.ok) assert.match(r.error.message, /nesting/);
+    });
+  });
+
+  describe('what cannot be used is reported, not skipped', () => {
+    const reported: Array<[string, string, RegExp, string | undefined]> = [
+      ['a kind that differs from DNSEndpoint only in case', ep('typo').replace('kind: DNSEndpoint', 'kind: DnsEndpoint'), /^kind "DnsEndpoint" is not "DNSEndpoint" \(kinds are case-sensitive\)/, 'default/typo'],
+      ['another kind in the externaldns.k8s.io group', ep('grp').replace('kind: DNSEndpoint', 'kind: Endpoints'), /^kind "Endpoints" in apiVersion "externaldns\.k8s\.io\/v1alpha1" is not DNSEndpoint/, 'default/grp'],
+      ['a top-level string', 'just words\n', /^document is a string, not a mapping/, undefined],
+      ['a top-level number', '42\n', /^document is a number, not a mapping/, undefined],
+      ['a top-level list', '- a\n- b\n', /^document is a list, not a mapping/, undefined],
+      ['a mapping without kind', 'metadata: {name: x}\n', /^document has no kind/, undefined],
+    ];
+    for (const [title, text, re, key] of reported) {
+      it(`reports ${title}, and the document before it still serves`, () => {
+        const r = ok(parseManifestText(ep('good') + '---\n' + text, 'p.yaml'));
+        assert.deepEqual(r.objects.map((o) => o.key), ['default/good']);
+        assert.equal(r.problems.length, 1, JSON.stringify(r.problems));
+        const p = r.problems[0];
+        assert.equal(p?.kind, 'document');
+        assert.deepEqual([p?.document, p?.line], [1, 8]);
+        assert.match(p?.message ?? '', re);
+        assert.equal(p?.object, key);
+        // A misspelt kind keeps the object's last good version, as the API server would by refusing the apply.
+        assert.deepEqual(r.rejectedKeys, key === undefined ? [] : [key]);
+        assert.equal(r.ignored, 0);
+      });
+    }
+
+    it('reports a List item that is not a mapping, with its position', () => {
+      const r = ok(parseManifestText('kind: List\nitems:\n  - 7\n  - {kind: ConfigMap, apiVersion: v1}\n', 'l.yaml'));
+      assert.equal(r.problems.length, 1);
+      assert.match(r.problems[0]?.message ?? '', /^List item is a number, not a mapping/);
+      assert.deepEqual([r.problems[0]?.line, r.problems[0]?.column], [3, 5]);
+      assert.deepEqual(r.ignoredDocuments, [{ origin: 'l.yaml#0.items[1]', kind: 'ConfigMap' }]);
+    });
+
+    it('refuses a file with NUL bytes, at the first one', () => {
+      const r = parseManifestText('kind: DNSEndpoint\nmetadata:\n  name: a\u0000b\n', 'nul.yaml');
+      assert.equal(r.ok, false);
+      if (r.ok) return;
+      assert.equal(r.error.kind, 'parse');
+      assert.deepEqual([r.error.line, r.error.column], [3, 10]);
+      assert.match(r.error.message, /NUL byte/);
+    });
+
+    it('refuses a mapping key that is a list or mapping, without a warning on stderr', async () => {
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(w.message);
+      process.on('warning', onWarning);
+      try {
+        const r = parseManifestText(ep('good') + '---\nkind: ConfigMap\n? [a, b]\n: c\n', 'k.yaml');
+        assert.equal(r.ok, false);
+        if (r.ok) return;
+        assert.deepEqual([r.error.line, r.error.column], [9, 3]);
+        assert.match(r.error.message, /mapping key is itself a list or mapping/);
+        // process.emitWarning delivers on a later tick.
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        process.removeListener('warning', onWarning);
+      }
+      assert.deepEqual(warnings, []);
+    });
+
+    it('lists the documents it ignores, with their kind', () => {
+      const text = [ep('one'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n', 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n'].join('---\n');
+      const r = ok(parseManifestText(text, 'm.yaml'));
+      assert.deepEqual(r.ignoredDocuments, [{ origin: 'm.yaml#1', kind: 'ConfigMap' }, { origin: 'm.yaml#2', kind: 'Deployment' }]);
+      assert.equal(r.ignored, 2);
+      assert.deepEqual(r.problems, []);
+    });
+
+    it('decodes manifest bytes as UTF-8 and refuses anything else', () => {
+      assert.deepEqual(decodeManifestBytes(Buffer.from('kind: x # é\n')), { ok: true, text: 'kind: x # é\n' });
+      const bad = decodeManifestBytes(Buffer.from([0x6b, 0x3a, 0x20, 0xc3, 0x28, 0x0a]));
+      assert.equal(bad.ok, false);
+      if (!bad.ok) assert.match(bad.reason, /not UTF-8 text \(invalid byte 0xc3 at offset 3\)/);
+      const png = decodeManifestBytes(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+      assert.equal(png.ok, false);
     });
   });
 

@@ -1,0 +1,96 @@
+/**
+ * Everything `crdns serve` can know is wrong before it binds a port: names,
+ * numbers, addresses, which source, whether the files and folders it names
+ * exist. Each mistake is a UsageError naming its flag, so a bad value never
+ * shows up as a crash after "grpc listening" or as a listener that never works.
+ */
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { isLogLevel, type LogLevel } from '../logger.js';
+import type { ZoneConfig } from '../dns/zone-config.js';
+import { parseAddress, type ListenAddress } from './addresses.js';
+import { UsageError, type ParsedFlags } from './options.js';
+import type { TlsFilePaths } from './tls-files.js';
+import { zonesFromFlags } from './zone-flags.js';
+
+/** Flags that only mean something when crdns watches the Kubernetes API. */
+export const KUBERNETES_FLAGS = ['kubeconfig', 'namespace', 'label-selector', 'watch-idle-timeout', 'cluster', 'peer', 'peer-grace', 'peer-orphans'] as const;
+const TLS_FILE_FLAGS = ['tls-cert', 'tls-key', 'tls-client-ca'] as const;
+
+export interface ServeConfig {
+  zones: ZoneConfig[];
+  defaultTtl: number;
+  logLevel: LogLevel;
+  listen: ListenAddress[];
+  tlsListen: ListenAddress[];
+  tls?: TlsFilePaths;
+  http?: ListenAddress;
+  /** The manifest folder, when that is the source; otherwise the Kubernetes API is. */
+  manifests?: string;
+}
+
+function fileError(flag: string, path: string, why: string): UsageError {
+  return new UsageError(`--${flag} ${JSON.stringify(path)}: ${why}`, false);
+}
+
+async function checkFolder(flag: string, path: string): Promise<void> {
+  const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw fileError(flag, path, err.code === 'ENOENT' ? 'no such folder' : `cannot read: ${err.code ?? err.message}`);
+  });
+  if (!st.isDirectory()) throw fileError(flag, path, 'not a folder');
+  await access(path, constants.R_OK | constants.X_OK).catch(() => {
+    throw fileError(flag, path, 'the folder cannot be listed (permission denied)');
+  });
+}
+
+async function checkFile(flag: string, path: string): Promise<void> {
+  const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw fileError(flag, path, err.code === 'ENOENT' ? 'no such file' : `cannot read: ${err.code ?? err.message}`);
+  });
+  if (!st.isFile()) throw fileError(flag, path, 'not a file');
+  await access(path, constants.R_OK).catch(() => {
+    throw fileError(flag, path, 'cannot read: permission denied');
+  });
+}
+
+export async function serveConfig({ values: v, positionals, given }: ParsedFlags): Promise<ServeConfig> {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const zones = zonesFromFlags(v);
+  if (zones.length === 0) throw new UsageError('at least one --zone is required');
+  const logLevel = v['log-level'] as string;
+  if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be debug, info, warn or error, not "${logLevel}"`);
+
+  const listen = (v.listen as string[]).map((a) => parseAddress('listen', a, { unix: true }));
+  const tlsListen = (v['tls-listen'] as string[]).map((a) => parseAddress('tls-listen', a, { unix: true }));
+  const http = v.http ? parseAddress('http', v.http as string, { unix: false }) : undefined;
+
+  let tls: TlsFilePaths | undefined;
+  if (tlsListen.length > 0) {
+    const missing = TLS_FILE_FLAGS.filter((f) => !v[f]);
+    if (missing.length > 0) throw new UsageError(`--tls-listen needs --tls-cert, --tls-key and --tls-client-ca (missing: ${missing.map((f) => `--${f}`).join(', ')})`);
+    tls = { cert: v['tls-cert'] as string, key: v['tls-key'] as string, clientCa: v['tls-client-ca'] as string };
+  } else {
+    const stray = TLS_FILE_FLAGS.filter((f) => given.has(f));
+    if (stray.length > 0) throw new UsageError(`${stray.map((f) => `--${f}`).join(', ')} given without --tls-listen, so nothing would use ${stray.length === 1 ? 'it' : 'them'}`);
+  }
+
+  const manifests = v.manifests ? (v.manifests as string) : undefined;
+  if (manifests !== undefined) {
+    const k8s = KUBERNETES_FLAGS.filter((f) => given.has(f));
+    if (k8s.length > 0) throw new UsageError(`--manifests serves a folder; ${k8s.map((f) => `--${f}`).join(', ')} ${k8s.length === 1 ? 'applies' : 'apply'} only to the Kubernetes source: give one or the other`);
+    await checkFolder('manifests', manifests);
+  } else if (v.kubeconfig) {
+    await checkFile('kubeconfig', v.kubeconfig as string);
+  }
+
+  return {
+    zones,
+    defaultTtl: v['default-ttl'] as number,
+    logLevel,
+    listen,
+    tlsListen,
+    ...(tls ? { tls } : {}),
+    ...(http ? { http } : {}),
+    ...(manifests !== undefined ? { manifests } : {}),
+  };
+}
