@@ -339,9 +339,9 @@ describe('WatchSupervisor waiting for the API server to come back', () => {
     client.listResults = [OK];
     client.reachability = 'up';
     const back = Date.now();
-    await eventually('a list once the server answers', () => client.lists.length === 6, () => '', 1_000);
+    await eventually('a list once the server answers', () => client.lists.length === 6, () => '', 4_000);
     const after = Date.now() - back;
-    assert.ok(after < 500, `retried ${after} ms after the server was back (probe interval 20 ms, backoff 5-10 s)`);
+    assert.ok(after < 2_500, `retried ${after} ms after the server was back (probe interval 20 ms, backoff 5-10 s)`);
     await eventually('watching', () => client.watches.length === 1);
     assert.deepEqual(rec.lists, [[]]);
     assert.ok(rec.logs.some((l) => l.startsWith('info API server is back')), rec.logs.join('\n'));
@@ -358,8 +358,8 @@ describe('WatchSupervisor waiting for the API server to come back', () => {
     assert.equal(client.lists.length, 1);
     client.reachability = 'unready';
     const answering = Date.now();
-    await eventually('list once the server answers at all', () => client.lists.length === 2, () => '', 1_000);
-    assert.ok(Date.now() - answering < 500);
+    await eventually('list once the server answers at all', () => client.lists.length === 2, () => '', 5_000);
+    assert.ok(Date.now() - answering < 3_000, 'woken, not at the end of a 30-60 s backoff');
     await sup.stop();
   });
 
@@ -375,10 +375,10 @@ describe('WatchSupervisor waiting for the API server to come back', () => {
       // Waits of 0.5-1, 5-10, 50-100 ms, then 0.5-1 s: the fifth list comes at the end of a backoff, not woken.
       await eventually('four failed lists', () => client.lists.length === 4, () => '', 5_000);
       client.listResults = [httpError(status)];
-      await eventually('the fifth, answered by the starting server', () => client.lists.length === 5, () => '', 3_000);
+      await eventually('the fifth, answered by the starting server', () => client.lists.length === 5, () => '', 10_000);
       // Not ready yet, so the probe cannot be what ends the wait; the next one would be 5-10 s.
       client.reachability = 'unready';
-      await eventually('the sixth, after a backoff started over', () => client.lists.length === 6, () => '', 500);
+      await eventually('the sixth, after a backoff started over', () => client.lists.length === 6, () => '', 3_000);
       await tick(300);
       assert.ok(client.lists.length <= 9, `the backoff grows again: ${client.lists.length} lists`);
       assert.ok(rec.logs.some((l) => l.startsWith('info API server is back') && l.includes('"seenBy":"request"')), rec.logs.join('\n'));
@@ -394,11 +394,11 @@ describe('WatchSupervisor waiting for the API server to come back', () => {
     await eventually('five failed lists; the next wait is 5-10 s', () => client.lists.length === 5, () => '', 5_000);
     client.listResults = [httpError(429, 1), OK];
     client.reachability = 'up';
-    await eventually('list once the server answers', () => client.lists.length === 6, () => '', 1_000);
+    await eventually('list once the server answers', () => client.lists.length === 6, () => '', 4_000);
     const at429 = Date.now();
-    await eventually('list after Retry-After', () => client.lists.length === 7, () => '', 3_000);
+    await eventually('list after Retry-After', () => client.lists.length === 7, () => '', 5_000);
     const waited = Date.now() - at429;
-    assert.ok(waited >= 950 && waited < 2_500, `waited ${waited} ms after a 429 with Retry-After: 1 (the backoff had grown to 5-10 s)`);
+    assert.ok(waited >= 950 && waited < 4_000, `waited ${waited} ms after a 429 with Retry-After: 1 (the backoff had grown to 5-10 s)`);
     await sup.stop();
   });
 
@@ -411,7 +411,7 @@ describe('WatchSupervisor waiting for the API server to come back', () => {
     const first = Date.now();
     await tick(100);
     client.reachability = 'up'; // not ready, then ready: the probe would end the wait, but the server asked for 2 s
-    await eventually('second list', () => client.lists.length === 2, () => '', 4_000);
+    await eventually('second list', () => client.lists.length === 2, () => '', 6_000);
     const waited = Date.now() - first;
     assert.ok(waited >= 1_950, `retried ${waited} ms after a 429 with Retry-After: 2`);
 
@@ -419,7 +419,7 @@ describe('WatchSupervisor waiting for the API server to come back', () => {
     // client-node's Watch does not expose headers: a 429 there is taken as Retry-After: 1, what kube-apiserver sends.
     client.last.failToOpen(httpError(429));
     const failed = Date.now();
-    await eventually('second watch', () => client.watches.length === 2, () => '', 3_000);
+    await eventually('second watch', () => client.watches.length === 2, () => '', 5_000);
     const waitedWatch = Date.now() - failed;
     assert.ok(waitedWatch >= 950, `re-watched ${waitedWatch} ms after a 429 without Retry-After (backoff 1-5 ms)`);
     await sup.stop();
@@ -452,8 +452,8 @@ describe('WatchSupervisor waiting for the API server to come back', () => {
     assert.equal(client.watches.length, 1, 'not ready is not back');
     client.reachability = 'up';
     const ready = Date.now();
-    await eventually('watch once ready', () => client.watches.length === 2, () => '', 1_000);
-    assert.ok(Date.now() - ready < 500);
+    await eventually('watch once ready', () => client.watches.length === 2, () => '', 5_000);
+    assert.ok(Date.now() - ready < 3_000, 'woken, not at the end of a 30-60 s backoff');
     await sup.stop();
   });
 
@@ -478,27 +478,27 @@ describe('WatchSupervisor waiting for the API server to come back', () => {
     await tick(1_000);
     const lists = client.lists.length;
     // 0, ~15 (woken once: the first failure was proof of an outage), then +100, +200, +400 ms.
-    assert.ok(lists >= 3 && lists <= 5, `${lists} lists in 1 s: ${client.attempts.map((a) => a.at - (client.attempts[0]?.at ?? 0)).join(', ')}`);
+    assert.ok(lists >= 2 && lists <= 5, `${lists} lists in 1 s: ${client.attempts.map((a) => a.at - (client.attempts[0]?.at ?? 0)).join(', ')}`);
     await sup.stop();
   });
 
   it('wakes again for each outage the probe sees, but never more than once per down-to-up change', async () => {
-    const { client, sup } = setup({ backoff: { initialMs: 1_000, maxMs: 1_000 }, probe: PROBE });
+    const { client, sup } = setup({ backoff: { initialMs: 2_000, maxMs: 2_000 }, probe: PROBE });
     client.reachability = 'down';
     client.listResults = [refused()];
     sup.start();
     await eventually('first list', () => client.lists.length === 1);
     client.reachability = 'up';
-    await eventually('woken', () => client.lists.length === 2, () => '', 500);
+    await eventually('woken', () => client.lists.length === 2, () => '', 900);
     await tick(150);
     assert.equal(client.lists.length, 2, 'the woken attempt failed too: the probe saying up again proves nothing');
     client.reachability = 'down';
-    await eventually('the backoff ends the wait', () => client.lists.length === 3, () => '', 2_000);
+    await eventually('the backoff ends the wait', () => client.lists.length === 3, () => '', 4_000);
     await tick(60); // the probe sees the server down ...
     client.reachability = 'up'; // ... and back
     const back = Date.now();
-    await eventually('woken by the next down-to-up change', () => client.lists.length === 4, () => '', 1_000);
-    assert.ok(Date.now() - back < 400, 'woken, not at the end of a 0.5-1 s backoff');
+    await eventually('woken by the next down-to-up change', () => client.lists.length === 4, () => '', 3_000);
+    assert.ok(Date.now() - back < 900, 'woken, not at the end of a 1-2 s backoff');
     await sup.stop();
   });
 
@@ -510,7 +510,7 @@ describe('WatchSupervisor waiting for the API server to come back', () => {
     await eventually('a probe in flight', () => client.probes.length === 1);
     const stopping = Date.now();
     await sup.stop();
-    assert.ok(Date.now() - stopping < 200);
+    assert.ok(Date.now() - stopping < 1_000);
     assert.equal(client.probes[0]?.signal.aborted, true);
     await tick(50);
     assert.equal(client.probes.length, 1);
