@@ -3,7 +3,8 @@
  * the real `crdns serve` process. There is no controller-manager or kubelet:
  * the test plays their parts, writing EndpointSlices and the status
  * subresource of Services and Ingresses itself, as a cloud controller and the
- * EndpointSlice controller would.
+ * EndpointSlice controller would. crdns runs as user "crdns" with exactly the
+ * RBAC rules the chart renders for crdns.sources=[service, ingress].
  */
 import assert from 'node:assert/strict';
 import { ControlPlane } from '../../harness/control-plane.js';
@@ -11,6 +12,7 @@ import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
 import { queryClient, type QueryClient } from '../../../src/cli/query.js';
 import { presentRecord } from '../../../src/dns/presentation.js';
 import { pollUntil } from '../../support/eventually.js';
+import { CI_VALUES, cleanupHelmHome, find, render } from '../helm/support.js';
 
 const NS = 'web';
 const OLD = 'external-dns.alpha.kubernetes.io';
@@ -47,10 +49,20 @@ describe('crdns serve --source service --source ingress against a real kube-apis
   before(async () => {
     plane = await ControlPlane.start();
     await plane.createNamespace(NS);
+    const chart = await render(['-f', CI_VALUES('minimal'), '--set', 'crdns.sources={service,ingress}']);
+    const rules = (find(chart, 'ClusterRole') as unknown as { rules: unknown[] }).rules;
+    await plane.apply(JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'crdns' }, rules }));
+    await plane.apply(JSON.stringify({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'crdns' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'crdns' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'crdns' }],
+    }));
     crdns = await startCrdns({
       zones: ['external-dns-test.my-org.com', 'example.org'],
       args: [
-        '--kubeconfig', plane.kubeconfigPath('admin'),
+        '--kubeconfig', plane.kubeconfigPath('crdns'),
         '--source', 'service', '--source', 'ingress',
         '--health-hold-down', String(HOLD_DOWN_MS / 1000),
         '--default-ttl', '30',
@@ -63,6 +75,7 @@ describe('crdns serve --source service --source ingress against a real kube-apis
     client?.close();
     await crdns?.stop();
     await plane?.stop();
+    await cleanupHelmHome();
   });
 
   it("serves ExternalDNS's own LoadBalancer example once its status has an address and a ready endpoint", async () => {
@@ -204,5 +217,35 @@ spec:
     assert.equal(ev[0]?.type, 'Warning');
     assert.equal(ev[0]?.reason, 'InvalidAnnotation');
     assert.match(ev[0]?.message ?? '', /external-dns\.kubernetes\.io\/ttl: "soon"/);
+  });
+
+  it('srv "true": SRV per named port; a name the validation refuses gets an InvalidEndpoint Event and the rest serves', async () => {
+    await plane.apply(`apiVersion: v1
+kind: Service
+metadata:
+  name: sip
+  namespace: ${NS}
+  annotations:
+    ${NEW}/hostname: sip.example.org,bad_name!.example.org
+    ${NEW}/srv: "true"
+spec:
+  type: LoadBalancer
+  ports: [{port: 5060, name: sip, protocol: UDP}]
+  selector: {app: sip}
+`);
+    await plane.apply(sliceYaml('sip', [{ ip: '10.0.4.1', ready: true }]));
+    await plane.kubectl(['patch', 'service', 'sip', '-n', NS, '--subresource=status', '--type=merge', '-p', '{"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.50"}]}}}']);
+    await served('sip.example.org', ['192.0.2.50']);
+    await served('_sip._udp.sip.example.org', ['0 100 5060 sip.example.org.'], 'SRV');
+    type EventList = { items: { reason: string; message: string; involvedObject: { kind: string; name: string } }[] };
+    const events = await pollUntil(
+      () => plane.getJson<EventList>(['events', '-n', NS]),
+      (e) => e.items.some((i) => i.involvedObject.name === 'sip' && i.reason === 'InvalidEndpoint'),
+      'InvalidEndpoint event on Service sip',
+      60_000,
+      100,
+    );
+    const ev = events.items.filter((i) => i.involvedObject.name === 'sip');
+    assert.ok(ev.length >= 1 && ev.every((e) => e.involvedObject.kind === 'Service' && /bad_name!\.example\.org/.test(e.message)), JSON.stringify(ev));
   });
 });
