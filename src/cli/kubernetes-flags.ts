@@ -36,7 +36,7 @@ export async function kubernetesSourceFromFlags(v: FlagValues, logger: Logger, c
   // Without --source dnsendpoint the DNSEndpoint watch is never started and its partition never created: readiness must not wait for it.
   const servesDnsEndpoints = sources.kinds.includes('dnsendpoint');
   const localSink = servesDnsEndpoints ? ctx.store.partition(`cluster:${clusters.cluster}`, { cluster: clusters.cluster, locality: 0, gatesReadiness: true }) : undefined;
-  const workloads = workloadWiring(v, sources, clusters.cluster, logger, ctx);
+  const workloads = workloadWiring(v, sources, clusters, logger, ctx);
   const peers = clusters.peers.map(
     (p, i) =>
       new PeerCluster({
@@ -47,6 +47,8 @@ export async function kubernetesSourceFromFlags(v: FlagValues, logger: Logger, c
         logger: logger.child({ source: 'peer' }),
         // Keys are prefixed so two clusters' "namespace/name" never collide; feedback only ever sees this cluster's keys.
         sink: ctx.store.partition(`cluster:${p.name}`, { cluster: p.name, locality: i + 1, keyPrefix: `${p.name}:`, gatesReadiness: false, orphans: clusters.orphans }),
+        // The peer's Services and Ingresses come from the same API server: lost together.
+        onStateChange: (status) => workloads?.setPeerLost(p.name, status.state === 'lost'),
       }),
   );
   let lastRebuild: RebuildEvent | undefined;

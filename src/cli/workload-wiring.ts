@@ -1,8 +1,10 @@
 /**
- * `--source service` and `--source ingress` for this cluster: one workload
+ * `--source service` and `--source ingress`: for this cluster, one workload
  * source feeding a store partition per kind (keys prefixed with the kind, so
  * they never collide with DNSEndpoint keys), and Warning Events for what it
- * could not publish as written.
+ * could not publish as written; for each peer, the same kinds read-only
+ * (no Events) in partitions `cluster:<peer>:<kind>`, keys `<peer>:<kind>:`,
+ * withdrawn like the peer's DNSEndpoints while the peer is lost.
  */
 import type { EndpointProblem } from '../endpoint/endpoint.js';
 import { WorkloadEventReporter, type WorkloadProblem, type WorkloadRef } from '../feedback/workload-events.js';
@@ -11,8 +13,10 @@ import { INGRESS, SERVICE, type ObjectMeta } from '../sources/services/resources
 import { WorkloadSource, type WorkloadKind } from '../sources/services/workload-source.js';
 import type { RebuildEvent } from '../store/zone-store.js';
 import type { WiringContext } from './kubernetes-flags.js';
-import type { FlagValues } from './options.js';
+import { UsageError, type FlagValues } from './options.js';
+import type { ClusterFlags } from './peer-flags.js';
 import type { SourceFlags } from './source-flags.js';
+import type { PartitionSink } from '../store/zone-store.js';
 
 export interface WorkloadWiring {
   start(): Promise<void>;
@@ -22,13 +26,18 @@ export interface WorkloadWiring {
   /** Whether a store key belongs to one of these partitions. */
   owns(key: string): boolean;
   connected(): boolean;
+  /** A peer's state as its DNSEndpoint watch judges it (same API server): lost withdraws its workload records too. */
+  setPeerLost(peer: string, lost: boolean): void;
 }
 
 const PREFIX: Record<WorkloadKind, string> = { service: 'service:', ingress: 'ingress:' };
 
-export function workloadWiring(v: FlagValues, flags: SourceFlags, cluster: string, logger: Logger, ctx: WiringContext): WorkloadWiring | undefined {
+export function workloadWiring(v: FlagValues, flags: SourceFlags, clusters: ClusterFlags, logger: Logger, ctx: WiringContext): WorkloadWiring | undefined {
+  const cluster = clusters.cluster;
   const kinds = flags.kinds.filter((k): k is WorkloadKind => k === 'service' || k === 'ingress');
   if (kinds.length === 0) return undefined;
+  // A peer's DNSEndpoint keys are "<peer>:ns/name": a peer named like a kind would collide with this cluster's keys of that kind.
+  for (const p of clusters.peers) if ((kinds as string[]).includes(p.name)) throw new UsageError(`--peer: "${p.name}" cannot be a peer name together with --source ${p.name}`);
   const log = logger.child({ source: 'workloads' });
   let reporter: WorkloadEventReporter | undefined;
   const source = new WorkloadSource({
@@ -49,9 +58,36 @@ export function workloadWiring(v: FlagValues, flags: SourceFlags, cluster: strin
     kinds.map((kind) => [kind, ctx.store.partition(`cluster:${cluster}:${kind}`, { cluster, locality: 0, keyPrefix: PREFIX[kind], gatesReadiness: true })]),
   );
   const kindOf = (key: string): WorkloadKind | undefined => kinds.find((k) => key.startsWith(PREFIX[k]));
+  const peers = clusters.peers.map((p, i) => {
+    const peerSinks: Partial<Record<WorkloadKind, PartitionSink>> = Object.fromEntries(
+      kinds.map((kind) => [
+        kind,
+        ctx.store.partition(`cluster:${p.name}:${kind}`, { cluster: p.name, locality: i + 1, keyPrefix: `${p.name}:${PREFIX[kind]}`, gatesReadiness: false, orphans: clusters.orphans }),
+      ]),
+    );
+    const peerSource = new WorkloadSource({
+      kinds,
+      // Read once at start: unlike the peer's DNSEndpoint watch, a rotated kubeconfig is not picked up (see docs/sources.md).
+      kubeconfig: p.kubeconfig,
+      namespaces: (v.namespace as string[] | undefined) ?? [],
+      annotationPrefixes: flags.annotationPrefixes,
+      holdDownMs: flags.holdDownMs,
+      watchIdleTimeoutMs: ((v['watch-idle-timeout'] as number | undefined) ?? 600) * 1000,
+      logger: logger.child({ source: 'peer-workloads', peer: p.name }),
+    });
+    return { name: p.name, source: peerSource, sinks: peerSinks };
+  });
   return {
-    start: () => source.start(sinks),
-    stop: () => source.stop(),
+    start: async () => {
+      await source.start(sinks);
+      for (const p of peers) await p.source.start(p.sinks);
+    },
+    stop: async () => {
+      await Promise.all([source.stop(), ...peers.map((p) => p.source.stop())]);
+    },
+    setPeerLost: (peer, lost) => {
+      for (const sink of Object.values(peers.find((p) => p.name === peer)?.sinks ?? {})) sink.setLost(lost);
+    },
     stopFeedback: async () => {
       await reporter?.stop();
     },
@@ -60,6 +96,7 @@ export function workloadWiring(v: FlagValues, flags: SourceFlags, cluster: strin
     onRebuild: (e) => {
       if (!reporter) return;
       for (const [key, t] of e.touched) {
+        // Peers' objects are reported by their own cluster's crdns.
         const kind = kindOf(key);
         if (!kind || t.problems.length === 0) continue;
         const meta = source.lookup(kind, key.slice(PREFIX[kind].length));

@@ -38,4 +38,12 @@ describe('helm chart: crdns.sources', function () {
   it('the schema refuses an unknown source', async () => {
     await assert.rejects(render([...MINIMAL, '--set', 'crdns.sources={gateway}']), /sources/);
   });
+
+  it('peer reader: the same kinds, read-only, for peers that read this cluster', async () => {
+    const m = await render(['-f', CI_VALUES('peers'), '--set', 'crdns.sources={dnsendpoint,ingress}']);
+    const reader = (m.find((x) => x.kind === 'ClusterRole' && x.metadata.name.endsWith('-peer-reader')) as unknown as { rules: Rule[] } | undefined)?.rules;
+    assert.ok(reader, 'peer-reader ClusterRole rendered');
+    assert.deepEqual(resources(reader), ['core/services', 'discovery.k8s.io/endpointslices', 'externaldns.k8s.io/dnsendpoints', 'networking.k8s.io/ingresses']);
+    for (const r of reader) assert.deepEqual(r.verbs, ['get', 'list', 'watch']);
+  });
 });
