@@ -186,6 +186,17 @@ spec:
     await served('via-ingress.external-dns-test.my-org.com', ['lb.cloud.example.net.'], 'CNAME');
   });
 
+  it('withdraws the Ingress (and its backend Service) after the hold-down once the backend has no ready endpoint; back when it has', async () => {
+    const started = Date.now();
+    await plane.apply(sliceYaml('nginx', [{ ip: '10.0.0.1', ready: false }, { ip: '10.0.0.2', ready: false }]));
+    await pollUntil(() => answer('via-ingress.external-dns-test.my-org.com', 'CNAME'), (r) => r.rcode === 3, 'Ingress withdrawn', 60_000, 20);
+    assert.ok(Date.now() - started >= HOLD_DOWN_MS, 'not before the hold-down');
+    assert.equal((await answer('nginx.external-dns-test.my-org.com')).rcode, 3, 'the Service too');
+    await plane.apply(sliceYaml('nginx', [{ ip: '10.0.0.2', ready: true }]));
+    await served('via-ingress.external-dns-test.my-org.com', ['lb.cloud.example.net.'], 'CNAME');
+    await served('nginx.external-dns-test.my-org.com', ['192.0.2.10']);
+  });
+
   it('a bad annotation value gets a Warning Event on the Service, and the rest of it serves', async () => {
     await plane.apply(`apiVersion: v1
 kind: Service
