@@ -10,6 +10,7 @@ import type { EndpointProblem } from '../endpoint/endpoint.js';
 import { WorkloadEventReporter, type WorkloadProblem, type WorkloadRef } from '../feedback/workload-events.js';
 import type { Logger } from '../logger.js';
 import { INGRESS, SERVICE, type ObjectMeta } from '../sources/services/resources.js';
+import { PeerWorkloads } from '../sources/peers/peer-workloads.js';
 import { WorkloadSource, type WorkloadKind } from '../sources/services/workload-source.js';
 import type { RebuildEvent } from '../store/zone-store.js';
 import type { WiringContext } from './kubernetes-flags.js';
@@ -65,14 +66,16 @@ export function workloadWiring(v: FlagValues, flags: SourceFlags, clusters: Clus
         ctx.store.partition(`cluster:${p.name}:${kind}`, { cluster: p.name, locality: i + 1, keyPrefix: `${p.name}:${PREFIX[kind]}`, gatesReadiness: false, orphans: clusters.orphans }),
       ]),
     );
-    const peerSource = new WorkloadSource({
-      kinds,
-      // Read once at start: unlike the peer's DNSEndpoint watch, a rotated kubeconfig is not picked up (see docs/sources.md).
-      kubeconfig: p.kubeconfig,
-      namespaces: (v.namespace as string[] | undefined) ?? [],
-      annotationPrefixes: flags.annotationPrefixes,
-      holdDownMs: flags.holdDownMs,
-      watchIdleTimeoutMs: ((v['watch-idle-timeout'] as number | undefined) ?? 600) * 1000,
+    const peerSource = new PeerWorkloads({
+      kubeconfigPath: p.kubeconfig,
+      source: {
+        kinds,
+        namespaces: (v.namespace as string[] | undefined) ?? [],
+        annotationPrefixes: flags.annotationPrefixes,
+        holdDownMs: flags.holdDownMs,
+        watchIdleTimeoutMs: ((v['watch-idle-timeout'] as number | undefined) ?? 600) * 1000,
+      },
+      sinks: peerSinks,
       logger: logger.child({ source: 'peer-workloads', peer: p.name }),
     });
     return { name: p.name, source: peerSource, sinks: peerSinks };
@@ -80,7 +83,7 @@ export function workloadWiring(v: FlagValues, flags: SourceFlags, clusters: Clus
   return {
     start: async () => {
       await source.start(sinks);
-      for (const p of peers) await p.source.start(p.sinks);
+      for (const p of peers) await p.source.start();
     },
     stop: async () => {
       await Promise.all([source.stop(), ...peers.map((p) => p.source.stop())]);

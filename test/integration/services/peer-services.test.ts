@@ -12,7 +12,7 @@ import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
 import { writeReaderKubeconfig } from '../../harness/peer-reader.js';
 import { queryClient, type QueryClient } from '../../../src/cli/query.js';
 import { presentRecord } from '../../../src/dns/presentation.js';
-import { pollUntil } from '../../support/eventually.js';
+import { eventually, pollUntil } from '../../support/eventually.js';
 import { CI_VALUES, cleanupHelmHome, render } from '../helm/support.js';
 
 const NS = 'web';
@@ -42,6 +42,7 @@ describe('crdns serve --source service with a peer cluster', function () {
   let crdns: CrdnsProcess;
   let client: QueryClient;
   let dir: string;
+  let peerFile: string;
 
   const answer = async (name: string) => {
     const r = await client.ask(name, 'A');
@@ -64,7 +65,7 @@ describe('crdns serve --source service with a peer cluster', function () {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'crdns-peer-reader' },
       subjects: [{ kind: 'ServiceAccount', name: 'peer-reader', namespace: 'kube-system' }],
     }));
-    const peerFile = path.join(dir, 'a-sees-b.yaml');
+    peerFile = path.join(dir, 'a-sees-b.yaml');
     await writeReaderKubeconfig(b, peerFile);
     crdns = await startCrdns({
       zones: ['example.org'],
@@ -93,5 +94,13 @@ describe('crdns serve --source service with a peer cluster', function () {
 
     await b.kubectl(['patch', 'endpointslice', 'shop-1', '-n', NS, '--type=merge', '-p', '{"endpoints":[{"addresses":["10.2.0.1"],"conditions":{"ready":false}}]}']);
     await pollUntil(() => answer('shop.example.org'), (r) => JSON.stringify(r) === '["192.0.2.9"]', "peer's target withdrawn", 60_000, 50);
+  });
+
+  it("takes a rotated peer kubeconfig for the peer's Services too, and keeps serving their changes", async () => {
+    await writeReaderKubeconfig(b, peerFile);
+    await eventually('peer workloads took the new credentials', async () => /watching Services and Ingresses with the new credentials/.test(crdns.logs()), () => '', 60_000, 100);
+    await b.kubectl(['patch', 'endpointslice', 'shop-1', '-n', NS, '--type=merge', '-p', '{"endpoints":[{"addresses":["10.2.0.1"],"conditions":{"ready":true}}]}']);
+    const r = await pollUntil(() => answer('shop.example.org'), (x) => x.length === 2, "peer's target back", 60_000, 50);
+    assert.deepEqual(r, ['192.0.2.9', '192.0.2.2']);
   });
 });
