@@ -132,4 +132,23 @@ describe('services: workload source', () => {
     assert.ok(t.service.log().includes('remove(ns/api)'));
     await t.source.stop();
   });
+
+  it('a relist (410 Gone) hands over only what changed: a Service gone, another changed', async () => {
+    const t = setup(['service'], { services: [svc('a', '1', 'a.example.org'), svc('b', '2', 'b.example.org')], endpointslices: [slice('a', '3', true), slice('b', '4', true)] });
+    await t.source.start({ service: t.service });
+    await eventually('synced', () => t.service.isSynced);
+    await eventually('service watch', () => t.client('services').watches.length > 0);
+    const services = t.client('services');
+    services.last.open();
+    const changed = svc('b', '5', 'b2.example.org');
+    services.listResults = [{ items: [changed], resourceVersion: '20' }];
+    const before = t.service.calls.length;
+    services.last.event('ERROR', { kind: 'Status', code: 410, reason: 'Expired' });
+    services.last.close(null);
+    await eventually('relisted', () => t.service.calls.length >= before + 2);
+    assert.deepEqual(t.service.log().slice(before).sort(), ['remove(ns/a)', 'upsert(ns/b)']);
+    assert.deepEqual(t.service.keys(), ['ns/b']);
+    assert.equal((t.service.state.get('ns/b')?.endpoints[0] as { dnsName: string }).dnsName, 'b2.example.org');
+    await t.source.stop();
+  });
 });
