@@ -55,8 +55,9 @@ export async function kubernetesSourceFromFlags(v: FlagValues, logger: Logger, c
   if (peers.length > 0) {
     registerPeerMetrics(ctx.registry, () => peers.map((p) => p.status), (name) => lastRebuild?.partitions.get(`cluster:${name}`)?.records ?? 0);
   }
-  const reporter = local.kubeConfig ? new StatusReporter({ directory: local, kubeConfig: local.kubeConfig, logger: log }) : undefined;
-  registerWatchMetrics(ctx.registry, () => local.state);
+  const reporter = servesDnsEndpoints && local.kubeConfig ? new StatusReporter({ directory: local, kubeConfig: local.kubeConfig, logger: log }) : undefined;
+  // A DNSEndpoint watch that is never started would show as a watch that never connects.
+  if (servesDnsEndpoints) registerWatchMetrics(ctx.registry, () => local.state);
   if (reporter) registerFeedbackMetrics(ctx.registry, () => reporter.stats);
   return {
     source: {
