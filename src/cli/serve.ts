@@ -16,6 +16,7 @@ import { ManifestFolderSource } from '../sources/manifests/folder-source.js';
 import { ZoneStore } from '../store/zone-store.js';
 import { helpText, parseFlags, UsageError, type FlagSpec, type FlagValues } from './options.js';
 import { PEER_FLAGS } from './peer-flags.js';
+import { SOURCE_FLAGS } from './source-flags.js';
 import { POLICY_FLAGS, policyFromFlags } from './policy-flags.js';
 import { serveConfig, type ServeConfig } from './serve-config.js';
 import { TlsFileError, TlsFileProvider } from './tls-files.js';
@@ -31,6 +32,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   ...ZONE_FLAGS,
   ...POLICY_FLAGS,
   ...PEER_FLAGS,
+  ...SOURCE_FLAGS,
   { name: 'manifests', kind: 'string', arg: 'DIR', help: 'serve DNSEndpoint manifests from this folder, watched live, instead of the Kubernetes API' },
   { name: 'kubeconfig', kind: 'string', arg: 'PATH', help: 'kubeconfig for the Kubernetes API (default: in-cluster config, then ~/.kube/config)' },
   { name: 'namespace', kind: 'list', arg: 'NS', help: 'watch DNSEndpoints in this namespace only (repeatable; default all namespaces)' },
