@@ -14,7 +14,7 @@ import type { TlsFilePaths } from './tls-files.js';
 import { zonesFromFlags } from './zone-flags.js';
 
 /** Flags that only mean something when crdns watches the Kubernetes API. */
-export const KUBERNETES_FLAGS = ['kubeconfig', 'namespace', 'label-selector', 'watch-idle-timeout', 'cluster', 'peer', 'peer-grace', 'peer-orphans'] as const;
+export const KUBERNETES_FLAGS = ['kubeconfig', 'namespace', 'label-selector', 'watch-idle-timeout', 'cluster', 'peer', 'peer-grace', 'peer-orphans', 'source', 'annotation-prefix', 'health-hold-down'] as const;
 const TLS_FILE_FLAGS = ['tls-cert', 'tls-key', 'tls-client-ca'] as const;
 
 export interface ServeConfig {
