@@ -235,7 +235,7 @@ describe('helm chart: against a real kube-apiserver', function () {
     await plane.apply(
       dnsEndpointManifest({ name: 'half-bad', namespace: 'team-a', endpoints: [
         { dnsName: 'ok.example.org', recordType: 'AAAA', targets: ['2001:db8::1'], recordTTL: 60 },
-        { dnsName: 'bad.example.org', recordType: 'A', targets: ['not-an-ip'] },
+        { dnsName: 'bad.example.org', recordType: 'MX', targets: ['ten mail.example.org'] },
       ] }),
     );
 

@@ -173,7 +173,7 @@ describe('Kubernetes source against a real API server', function () {
       namespace: 'apps',
       endpoints: [
         { dnsName: 'ok.example.org', recordType: 'A', targets: ['192.0.2.1'] },
-        { dnsName: 'bad.example.org', recordType: 'A', targets: ['192.0.2.1', '300.1.2.3'] },
+        { dnsName: 'bad.example.org', recordType: 'MX', targets: ['10 mail.example.org', 'ten mail.example.org'] },
         { dnsName: 'elsewhere.example.com', recordType: 'A', targets: ['192.0.2.2'] },
       ],
     });
@@ -264,7 +264,7 @@ describe('Kubernetes source against a real API server', function () {
       dnsEndpointManifest({
         name: 'plain',
         namespace: 'other',
-        endpoints: [{ dnsName: 'bad.example.org', recordType: 'AAAA', targets: ['192.0.2.1'] }],
+        endpoints: [{ dnsName: 'bad.example.org', recordType: 'MX', targets: ['ten mail.example.org'] }],
       }),
     );
     const get = (): Promise<DnsEndpointJson> => plane.getJson<DnsEndpointJson>(['dnsendpoint', '-n', 'other', 'plain']);
