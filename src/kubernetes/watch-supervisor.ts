@@ -1,44 +1,12 @@
 /**
- * A list-then-watch loop that does not die.
- *
- * client-node 1.4.0's ListWatch stops on the first error, has no backoff, and
- * its stop()/start() pair can let the abort error of the old request tear down
- * the new one (kubernetes-client/javascript#881: the late error runs
- * doneHandler, which aborts whatever request is current). So crdns runs its
- * own loop over client-node's Watch and list calls, with these rules:
- *
- * - every watch attempt is a session; callbacks of a finished session are
- *   ignored, so a late abort error can never touch the next session;
- * - a stream that ends cleanly (server timeout, --min-request-timeout) is
- *   re-watched from the last resourceVersion, without a relist;
- * - 410 Gone (HTTP or an in-stream ERROR) clears the resourceVersion, which
- *   makes the next round relist;
- * - any other failure waits a capped, jittered, exponential backoff and then
- *   re-watches from the last resourceVersion (relisting only if it has none);
- *   a 429 or a Retry-After waits at least as long as the server asked;
- * - while it waits after a failure that may be an outage (no answer, 5xx,
- *   429), it asks the server at a short fixed interval whether it is back
- *   (reachability.ts): after no answer, back means answering at all; after a
- *   5xx or 429, /readyz 200 after something else. The first sign of return,
- *   seen by the probe or by a request, resets the backoff, and a probe that
- *   sees it ends the wait (never before a Retry-After), so the loop is back
- *   within about a second of the server however long the outage was. A
- *   server that looks back while the requests fail (overloaded, or a proxy
- *   that breaks the watch) gets the plain backoff: each return seen earns
- *   one early attempt, never more, so the probe cannot cause a tight loop
- *   (outage-evidence.ts);
- * - a watchdog aborts a stream that has been silent for idleTimeoutMs, because
- *   half-open connections can stall a watch without any error
- *   (kubernetes-client/javascript#596, #958). Bookmarks count as activity;
- *   kube-apiserver 1.36 sends the first about 2 min into a watch and then one
- *   a minute (measured), so with an idle timeout of 3 min or more a healthy
- *   but quiet watch does not trip it;
- * - a stream that closes "cleanly" but immediately, without events, counts as
- *   a failure, so a server that keeps hanging up cannot cause a reconnect
- *   storm. That also bounds 1.4.0's per-reconnect agent leak (#2893).
- *
- * Nothing here ever clears what the consumer holds: on errors the consumer
- * simply hears nothing until the next successful list or event.
+ * A list-then-watch loop that does not die: client-node 1.4.0's ListWatch
+ * stops on the first error and its stop()/start() pair can let an old
+ * request's abort tear down the new one (kubernetes-client/javascript#881).
+ * The rules it follows (sessions, relist only on 410, backoff with an outage
+ * probe, idle watchdog, no reconnect storm) and why are in
+ * docs/architecture.md, "Watching". Nothing here ever clears what the
+ * consumer holds: on errors it simply hears nothing until the next list or
+ * event.
  */
 
 import { setTimeout as delay } from 'node:timers/promises';
