@@ -68,7 +68,11 @@ async function inProcess(count: number): Promise<{ result?: ManifestWorkerResult
     }, 250);
     worker.on('message', (m: { type: 'at'; index: number } | { type: 'done'; result: ManifestWorkerResult }) => {
       lastBeat = Date.now();
-      if (m.type === 'at') at = m.index;
+      if (m.type === 'at') {
+        at = m.index;
+        // A run takes an hour or more: show it is moving.
+        if (at > 0 && at % 5000 === 0) console.error(`checked ${at.toLocaleString('en')} of ${count.toLocaleString('en')} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      }
       else {
         clearInterval(watchdog);
         resolve(m.result);

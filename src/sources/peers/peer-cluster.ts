@@ -16,12 +16,11 @@
  * Peers are read-only: nothing here writes to a peer's API server. Each
  * cluster's own crdns reports on its own objects.
  */
-import { readFile } from 'node:fs/promises';
 import { loadKubeConfig } from '../../kubernetes/client.js';
-import { describeError } from '../../kubernetes/errors.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import type { PartitionSink } from '../../store/zone-store.js';
 import { DnsEndpointSource, type DnsEndpointSourceOptions } from '../dnsendpoints/source.js';
+import { KubeconfigFollower } from './kubeconfig-follower.js';
 
 export type PeerState = 'connecting' | 'connected' | 'disconnected' | 'lost';
 
@@ -61,14 +60,10 @@ export interface PeerClusterOptions {
 }
 
 export class PeerCluster {
-  private source: DnsEndpointSource | undefined;
-  private kubeconfigText = '';
+  private readonly credentials: KubeconfigFollower<DnsEndpointSource>;
   private state: PeerState = 'connecting';
   private disconnectedSince: number;
-  private credentialReloads = 0;
   private ticker: NodeJS.Timeout | undefined;
-  private reloader: NodeJS.Timeout | undefined;
-  private reloading: Promise<void> | undefined;
   private stopped = false;
   private readonly logger: Logger;
   private readonly clock: () => number;
@@ -77,25 +72,31 @@ export class PeerCluster {
     this.logger = (options.logger ?? silentLogger).child({ peer: options.name });
     this.clock = options.clock ?? Date.now;
     this.disconnectedSince = this.clock();
+    this.credentials = new KubeconfigFollower({
+      path: options.kubeconfigPath,
+      make: () => this.makeSource(),
+      start: (source) => source.start(this.options.sink),
+      what: 'DNSEndpoints',
+      logger: this.logger,
+      ...(options.reloadCheckMs !== undefined ? { checkMs: options.reloadCheckMs } : {}),
+    });
+  }
+
+  private get source(): DnsEndpointSource | undefined {
+    return this.credentials.source;
   }
 
   /** Starts watching; never waits for the peer and never fails because it is down. Throws on an unusable kubeconfig. */
   async start(): Promise<void> {
-    this.kubeconfigText = await readFile(this.options.kubeconfigPath, 'utf8');
-    this.source = this.makeSource();
-    await this.source.start(this.options.sink);
+    await this.credentials.start();
     this.ticker = setInterval(() => this.judge(), this.options.tickMs ?? 250);
     this.ticker.unref();
-    this.reloader = setInterval(() => void this.checkCredentials(), this.options.reloadCheckMs ?? 5_000);
-    this.reloader.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.ticker);
-    clearInterval(this.reloader);
-    await this.reloading;
-    await this.source?.stop();
+    await this.credentials.stop();
   }
 
   get status(): PeerStatus {
@@ -107,7 +108,7 @@ export class PeerCluster {
       synced: s?.synced ?? false,
       relists: s?.relists ?? 0,
       restarts: s?.restarts ?? 0,
-      credentialReloads: this.credentialReloads,
+      credentialReloads: this.credentials.reloads,
     };
     if (s?.lastSyncTime !== undefined) status.lastConfirmed = s.lastSyncTime;
     if (this.state !== 'connected') status.disconnectedSince = this.disconnectedSince;
@@ -149,37 +150,5 @@ export class PeerCluster {
       this.logger.info(`peer cluster ${next}`, { was, ...(s.lastError ? { lastError: s.lastError } : {}) });
     }
     this.options.onStateChange?.(this.status);
-  }
-
-  /** Re-reads the kubeconfig file; on a change, watches again with the new credentials. */
-  private async checkCredentials(): Promise<void> {
-    if (this.stopped || this.reloading) return;
-    this.reloading = (async () => {
-      let text: string;
-      try {
-        text = await readFile(this.options.kubeconfigPath, 'utf8');
-      } catch (err) {
-        this.logger.warn('peer kubeconfig unreadable; keeping the credentials in use', { file: this.options.kubeconfigPath, error: describeError(err) });
-        return;
-      }
-      if (text === this.kubeconfigText || this.stopped) return;
-      let next: DnsEndpointSource;
-      try {
-        next = this.makeSource();
-      } catch (err) {
-        this.logger.warn('peer kubeconfig changed but is unusable; keeping the credentials in use', { file: this.options.kubeconfigPath, error: describeError(err) });
-        return;
-      }
-      this.kubeconfigText = text;
-      const old = this.source;
-      this.source = next;
-      this.credentialReloads++;
-      this.logger.info('peer kubeconfig changed; watching with the new credentials', { file: this.options.kubeconfigPath });
-      await old?.stop();
-      if (!this.stopped) await next.start(this.options.sink);
-    })().finally(() => {
-      this.reloading = undefined;
-    });
-    await this.reloading;
   }
 }
