@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { queryClient } from '../../../src/cli/query.js';
 import { dig, freePort } from '../../harness/coredns.js';
 import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
 import { dnsEndpointManifest, type EndpointSpec } from '../../support/dnsendpoint-manifests.js';
@@ -21,6 +22,9 @@ interface Cluster {
   corefile: string;
   crdns: CrdnsProcess;
   coredns: CorednsRun;
+  /** The folder crdns serves, and the socket the Corefile dials. */
+  manifests: string;
+  socket: string;
 }
 
 describe('helm chart: rendered Corefile in the real CoreDNS', function () {
@@ -56,11 +60,12 @@ describe('helm chart: rendered Corefile in the real CoreDNS', function () {
       assert.ok(corefile.includes(from), `rendered Corefile mentions ${from}`);
       corefile = corefile.split(from).join(to);
     }
-    const crdns = await startCrdns({ zones: ['example.org'], manifests, listen: [`unix://${socketDir}/crdns.sock`] });
+    const socket = `unix://${socketDir}/crdns.sock`;
+    const crdns = await startCrdns({ zones: ['example.org'], manifests, listen: [socket] });
     stops.push(() => crdns.stop());
     const coredns = await runCoredns(corefile, dnsPort);
     stops.push(() => coredns.stop());
-    return { dnsPort, corefile, crdns, coredns };
+    return { dnsPort, corefile, crdns, coredns, manifests, socket };
   }
 
   const a = (name: string, ip: string, ttl = 60): EndpointSpec => ({ dnsName: name, recordType: 'A', targets: [ip], recordTTL: ttl });
@@ -83,6 +88,61 @@ describe('helm chart: rendered Corefile in the real CoreDNS', function () {
     assert.equal(stale.answer[0]?.ttl, 30, 'a stale answer carries responseTtl');
     const uncached = await dig('other.example.org', 'A', { port: c.dnsPort });
     assert.equal(uncached.status, 'SERVFAIL', 'nothing cached, crdns down: SERVFAIL');
+  });
+
+  it('default Corefile: a changed record reaches the client within about a second though its TTL is 300 s (clients see the 1 s cap)', async () => {
+    const c = await startCluster(['-f', CI_VALUES('minimal')], [a('fresh.example.org', '192.0.2.10', 300)]);
+    const first = await dig('fresh.example.org', 'A', { port: c.dnsPort });
+    assert.deepEqual(first.answer.map((r) => r.rdata), ['192.0.2.10'], first.output);
+    assert.ok((first.answer[0]?.ttl ?? 99) <= 1, `CoreDNS lowers the TTL to the cache cap: ${first.output}`);
+    // Cached now; the change is written and seen by crdns itself first.
+    await dig('fresh.example.org', 'A', { port: c.dnsPort });
+    await writeFile(path.join(c.manifests, 'records.yaml'), dnsEndpointManifest({ name: 'records', namespace: 'default', endpoints: [a('fresh.example.org', '192.0.2.11', 300)] }));
+    const direct = queryClient(c.socket, 2000);
+    try {
+      await pollUntil(() => direct.ask('fresh.example.org', 'A'), (r) => (r.answers ?? []).some((x) => x.type === 'A' && x.data === '192.0.2.11'), 'crdns serving the change', 30_000, 20);
+    } finally {
+      direct.close();
+    }
+    const servedAt = Date.now();
+    // With the old 3600 s cap the cached answer would stay for the record's 300 s.
+    const seen = await pollUntil(() => dig('fresh.example.org', 'A', { port: c.dnsPort }), (r) => r.answer[0]?.rdata === '192.0.2.11', 'CoreDNS answering the change', 10_000, 50);
+    assert.equal(seen.status, 'NOERROR');
+    console.log(`      change answered through the default Corefile ${Date.now() - servedAt} ms after crdns served it`);
+  });
+
+  it('default Corefile: no SERVFAIL for a name answered before while crdns is hung (SIGSTOP), killed or restarting', async () => {
+    const c = await startCluster(['-f', CI_VALUES('minimal')], [a('steady.example.org', '192.0.2.20', 300)]);
+    const ask = () => dig('steady.example.org', 'A', { port: c.dnsPort, timeoutS: 3 });
+    assert.deepEqual((await ask()).answer.map((r) => r.rdata), ['192.0.2.20']);
+    const statuses: string[] = [];
+    let asking = true;
+    const asker = (async () => {
+      while (asking) {
+        const r = await ask();
+        statuses.push(r.answer[0]?.rdata === '192.0.2.20' ? r.status : `${r.status} ${r.answer.map((x) => x.rdata).join(',')}`);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    })();
+    const wait = (ms: number) => new Promise((res) => setTimeout(res, ms));
+    try {
+      await wait(1_500);
+      c.crdns.child.kill('SIGSTOP');
+      await wait(3_000);
+      c.crdns.child.kill('SIGCONT');
+      await wait(1_000);
+      await c.crdns.kill();
+      await wait(3_000);
+      const again = await startCrdns({ zones: ['example.org'], manifests: c.manifests, listen: [c.socket] });
+      stops.push(() => again.stop());
+      await wait(1_500);
+    } finally {
+      asking = false;
+      await asker;
+    }
+    const bad = statuses.filter((s) => s !== 'NOERROR');
+    assert.ok(statuses.length > 20, `only ${statuses.length} queries made`);
+    assert.deepEqual(bad, [], `${bad.length} of ${statuses.length} answers were not the record: ${[...new Set(bad)].join('; ')}`);
   });
 
   it('DNSSEC from the chart values: CoreDNS signs crdns answers with the mounted key', async () => {

@@ -173,7 +173,7 @@ describe('helm chart: lint and template', function () {
       assert.match(corefile, /^example\.org:1053 \{$/m);
       assert.match(corefile, /^\s+reload 30s 15s$/m);
       assert.match(corefile, /^\s+serve_stale 1h verify 250ms 30s 10s$/m);
-      assert.match(corefile, /^\s+success 9984 3600 1\n\s+denial 9984 1800 1$/m);
+      assert.match(corefile, /^\s+success 9984 1 1\n\s+denial 9984 1 1$/m);
       assert.match(corefile, /^\s+grpc \. unix:\/\/\/var\/run\/crdns\/crdns\.sock$/m);
       assert.doesNotMatch(corefile, /forward|tls|dnssec/);
     });
