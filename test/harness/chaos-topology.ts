@@ -131,6 +131,8 @@ export interface ChaosCluster {
   resolver: Restartable;
   podPort: number;
   resolverPort: number;
+  /** crdns's gRPC address, unix:///… */
+  socketAddress: string;
   /** The admin kubeconfig: what the probe writes with (not through the proxy). */
   kubeconfig: string;
 }
@@ -199,6 +201,7 @@ export async function startTopology(options: TopologyOptions): Promise<ChaosTopo
       resolver: new Restartable(`resolver CoreDNS ${name}`, peerBin('coredns'), ['-conf', resolverConf], () => answersDns(resolverPort)),
       podPort,
       resolverPort,
+      socketAddress: `unix://${socket}`,
       kubeconfig,
     });
   }
