@@ -5,8 +5,9 @@
  *
  * Two lines of JSON. The first is a header a person can read with `head -1`:
  * format name and version, the crdns that wrote it, when, the scope it was
- * written for, and the length and SHA-256 of the second line, the body. A file
- * is used whole or not at all: a truncated or altered body fails its checksum,
+ * written for, the length of the second line (the body), and last a SHA-256
+ * of everything before it: the header's other fields and the body. A file is
+ * used whole or not at all: a truncated or altered file fails its checksum,
  * a header that does not parse or names another format version is refused, and
  * a body of the wrong shape is refused even when its checksum holds (written by
  * something else). The body holds what sources hand over (EndpointObjects),
@@ -41,7 +42,7 @@ export interface SnapshotHeader {
   scope: SnapshotScope;
   /** Bytes (UTF-8) of the body line, without its newline. */
   bodyBytes: number;
-  /** Hex SHA-256 of the body line. */
+  /** Hex SHA-256 of the header line up to this field (without its closing brace), a newline, and the body line. */
   sha256: string;
 }
 
@@ -60,7 +61,7 @@ export interface EncodeInput {
 
 export function encodeSnapshot(input: EncodeInput): string {
   const body = JSON.stringify({ partitions: input.partitions.map((p) => ({ name: p.name, objects: p.objects })) });
-  const header: SnapshotHeader = {
+  const header: Omit<SnapshotHeader, 'sha256'> = {
     format: SNAPSHOT_FORMAT,
     version: SNAPSHOT_FORMAT_VERSION,
     crdns: input.crdns,
@@ -68,9 +69,10 @@ export function encodeSnapshot(input: EncodeInput): string {
     dataTime: input.dataTime,
     scope: input.scope,
     bodyBytes: Buffer.byteLength(body, 'utf8'),
-    sha256: sha256(body),
   };
-  return `${JSON.stringify(header)}\n${body}\n`;
+  // The checksum goes last, so it can cover the header text before it exactly as written.
+  const covered = JSON.stringify(header).slice(0, -1);
+  return `${covered},"sha256":"${sha256(`${covered}\n${body}`)}"}\n${body}\n`;
 }
 
 /** Why a file was not used; `reason` is one line for the log. */
@@ -81,9 +83,10 @@ export type DecodeResult =
 export function decodeSnapshot(text: string): DecodeResult {
   const nl = text.indexOf('\n');
   if (nl < 0) return corrupt(text.length === 0 ? 'the file is empty' : 'no header line (truncated?)');
+  const headerLine = text.slice(0, nl);
   let raw: unknown;
   try {
-    raw = JSON.parse(text.slice(0, nl));
+    raw = JSON.parse(headerLine);
   } catch {
     return corrupt('the header line is not JSON');
   }
@@ -98,7 +101,9 @@ export function decodeSnapshot(text: string): DecodeResult {
   const body = rest.slice(0, -1);
   const bytes = Buffer.byteLength(body, 'utf8');
   if (bytes !== header.bodyBytes) return corrupt(`the body is ${bytes} bytes, the header says ${header.bodyBytes} (truncated?)`);
-  if (sha256(body) !== header.sha256) return corrupt('the body does not match its SHA-256 checksum');
+  const tail = `,"sha256":"${header.sha256}"}`;
+  if (!headerLine.endsWith(tail)) return corrupt('the header does not end with its checksum');
+  if (sha256(`${headerLine.slice(0, -tail.length)}\n${body}`) !== header.sha256) return corrupt('the file does not match its SHA-256 checksum');
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
