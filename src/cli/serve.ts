@@ -129,7 +129,6 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
     health.set(true);
     metrics.rebuilt(e);
     wiring.onRebuild?.(e);
-    warm?.rebuilt(e);
     const fields = { generation: e.snapshot.generation, serial: e.snapshot.serial, objects: e.objectCount, rrsets: e.snapshot.stats.rrsets, buildMs: e.buildMs };
     if (first) logger.info('serving first snapshot', fields);
     else logger.debug('serving new snapshot', fields);

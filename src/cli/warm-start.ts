@@ -64,6 +64,7 @@ export class WarmStart {
   /** Reads and checks the file; never fails because of what is (or is not) in it. */
   static async open(options: WarmStartOptions): Promise<WarmStart> {
     const w = new WarmStart(options);
+    options.store.onRebuild((e) => w.rebuilt(e));
     await w.read();
     const removed = await removeStaleTemps(options.path, STALE_TEMP_MS);
     if (removed.length > 0) w.logger.info('removed temporary snapshot files left by an earlier crdns', { files: removed });
@@ -78,7 +79,7 @@ export class WarmStart {
   }
 
   /** After every rebuild: keep the file current, and say when the file's data has all been replaced. */
-  rebuilt(e: RebuildEvent): void {
+  private rebuilt(e: RebuildEvent): void {
     if (this.serving && ![...e.partitions.values()].some((p) => p.restored)) {
       this.logger.info('every source has listed live; no longer serving the snapshot file', { file: this.options.path });
       this.serving = undefined;
