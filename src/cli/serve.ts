@@ -70,12 +70,12 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
   const policy = policyFromFlags(parsed.values);
   const store = new ZoneStore({ zones: cfg.zones, defaultTtl: cfg.defaultTtl, logger, ...(policy ? { policy } : {}) });
   const health = new HealthState();
-  // Read before the source starts, so the file is there to serve the moment the wait is over.
   let warm: WarmStart | undefined;
   const metrics = new Metrics(() => store.current, () => store.ready, { version: crdnsVersion(), dataTime: () => warm?.dataTime() });
   const certificates = cfg.tls ? await openTlsFiles(cfg, logger, metrics) : undefined;
   const wiring = await makeSource(cfg, parsed.values, logger, { store, registry: metrics.registry });
   const source = wiring.source;
+  // Read before the source starts (after its partitions exist), so the file is there to serve the moment the wait is over.
   if (cfg.snapshot) {
     warm = await WarmStart.open({
       path: cfg.snapshot.path,
