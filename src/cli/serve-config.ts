@@ -6,6 +6,7 @@
  */
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { isLogLevel, type LogLevel } from '../logger.js';
 import type { ZoneConfig } from '../dns/zone-config.js';
 import { parseAddress, type ListenAddress } from './addresses.js';
@@ -27,6 +28,8 @@ export interface ServeConfig {
   http?: ListenAddress;
   /** The manifest folder, when that is the source; otherwise the Kubernetes API is. */
   manifests?: string;
+  /** --snapshot-file and --snapshot-wait. */
+  snapshot?: { path: string; waitMs: number };
 }
 
 function fileError(flag: string, path: string, why: string): UsageError {
@@ -83,6 +86,8 @@ export async function serveConfig({ values: v, positionals, given }: ParsedFlags
     await checkFile('kubeconfig', v.kubeconfig as string);
   }
 
+  const snapshot = await snapshotFromFlags(v, given);
+
   return {
     zones,
     defaultTtl: v['default-ttl'] as number,
@@ -92,5 +97,24 @@ export async function serveConfig({ values: v, positionals, given }: ParsedFlags
     ...(tls ? { tls } : {}),
     ...(http ? { http } : {}),
     ...(manifests !== undefined ? { manifests } : {}),
+    ...(snapshot ? { snapshot } : {}),
   };
+}
+
+/** The file is written, so its folder must exist and be writable now; the file itself may be missing or bad (it is then ignored and overwritten). */
+async function snapshotFromFlags(v: ParsedFlags['values'], given: Set<string>): Promise<ServeConfig['snapshot']> {
+  const file = v['snapshot-file'] as string | undefined;
+  if (!file) {
+    if (given.has('snapshot-wait')) throw new UsageError('--snapshot-wait given without --snapshot-file, so nothing would use it');
+    return undefined;
+  }
+  const dir = path.dirname(path.resolve(file));
+  const st = await stat(file).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(fileError('snapshot-file', file, `cannot read: ${err.code ?? err.message}`))));
+  if (st && !st.isFile()) throw fileError('snapshot-file', file, 'not a regular file');
+  const folder = await stat(dir).catch(() => undefined);
+  if (!folder?.isDirectory()) throw fileError('snapshot-file', file, `folder ${dir} does not exist`);
+  await access(dir, constants.W_OK | constants.X_OK).catch(() => {
+    throw fileError('snapshot-file', file, `folder ${dir} is not writable`);
+  });
+  return { path: path.resolve(file), waitMs: (v['snapshot-wait'] as number) * 1000 };
 }
