@@ -26,6 +26,7 @@ export function registerWatchMetrics(registry: Registry, state: () => DnsEndpoin
   gauge(registry, 'crdns_watch_relists', 'Complete relists of this cluster\'s API server after the first.', () => state().relists);
   gauge(registry, 'crdns_watch_failures', 'Failed lists and watches of this cluster\'s API server.', () => state().failures);
   gauge(registry, 'crdns_watch_idle_restarts', 'Watches restarted because they were silent past --watch-idle-timeout.', () => state().idleRestarts);
+  gauge(registry, 'crdns_watch_stall_restarts', 'Watches restarted because a fresh watch saw changes they had not delivered (a silently stalled stream).', () => state().stallRestarts);
   gauge(registry, 'crdns_watch_last_sync_timestamp_seconds', 'When this cluster\'s data was last known current, seconds since 1970.', () => {
     const t = state().lastSyncTime;
     return t === undefined ? undefined : t / 1000;

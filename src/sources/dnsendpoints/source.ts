@@ -94,6 +94,7 @@ export interface DnsEndpointSourceState {
   relists: number;
   failures: number;
   idleRestarts: number;
+  stallRestarts: number;
   lastError?: string;
 }
 
@@ -164,6 +165,7 @@ export class DnsEndpointSource implements EndpointSource, ObjectDirectory {
       relists: sum(states, 'relists'),
       failures: sum(states, 'failures'),
       idleRestarts: sum(states, 'idleRestarts'),
+      stallRestarts: sum(states, 'stallRestarts'),
     };
     if (oldest > 0) state.lastSyncTime = oldest;
     if (lastError !== undefined) state.lastError = lastError;
@@ -285,6 +287,6 @@ export class DnsEndpointSource implements EndpointSource, ObjectDirectory {
   }
 }
 
-function sum(states: ReadonlyArray<Readonly<WatchState>>, field: 'restarts' | 'relists' | 'failures' | 'idleRestarts'): number {
+function sum(states: ReadonlyArray<Readonly<WatchState>>, field: 'restarts' | 'relists' | 'failures' | 'idleRestarts' | 'stallRestarts'): number {
   return states.reduce((total, s) => total + s[field], 0);
 }
