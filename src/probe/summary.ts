@@ -59,6 +59,8 @@ export interface WindowSummary {
   /** Changes acknowledged in the window. */
   propagation: {
     seen: number;
+    /** Seen, per kind of change. */
+    seenByOp: Record<ChangeOp, number>;
     superseded: number;
     unseen: number;
     seconds: Percentiles | null;
@@ -120,6 +122,7 @@ function windowSummary(w: TimeWindow, queries: readonly QueryRecord[], propagati
     latencyMs: latency,
     propagation: {
       seen: seen.length,
+      seenByOp: { create: seen.filter((p) => p.change.op === 'create').length, update: seen.filter((p) => p.change.op === 'update').length, delete: seen.filter((p) => p.change.op === 'delete').length },
       superseded: changes.filter((p) => p.outcome === 'superseded').length,
       unseen: changes.filter((p) => p.outcome === 'unseen').length,
       seconds: percentiles(seen.map((p) => p.seconds as number)),

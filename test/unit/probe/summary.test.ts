@@ -84,6 +84,7 @@ describe('probe summary', () => {
     assert.equal(run?.latencyMs?.n, 25, 'timeouts have no latency');
     assert.equal(run?.latencyMs?.max, 8);
     assert.equal(after?.propagation.seen, 1);
+    assert.deepEqual(after?.propagation.seenByOp, { create: 0, update: 1, delete: 0 });
     assert.equal(during?.propagation.seen, 0);
     assert.deepEqual(after?.propagation.seconds, { n: 1, p50: 0.9, p99: 0.9, max: 0.9 });
     assert.equal(after?.propagation.maxBoundSeconds, 0.5);
