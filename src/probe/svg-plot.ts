@@ -25,7 +25,16 @@ const LEFT = 70;
 const RIGHT = 20;
 const PANEL = 170;
 const GAP = 45;
-const TOP = 60;
+/** Rows of event labels between the legend and the first panel, so labels close together stay readable. */
+const EVENT_ROWS = 3;
+
+/** The next 1, 2 or 5 × 10^k at or above v: axis maxima a reader can do sums with. */
+export function niceCeil(v: number): number {
+  if (!(v > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
 
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
@@ -74,16 +83,20 @@ export function renderSvg(input: PlotInput): string {
       seconds,
     ),
   );
+  const legendBottom = 30 + 14 * input.servers.length;
+  const TOP = legendBottom + 14 * EVENT_ROWS + 16;
   const minAcc = Math.min(1, ...series.flatMap((s) => s.accuracy.filter((a): a is number => a !== undefined)));
   const accLo = Math.min(0.9, Math.floor(minAcc * 10) / 10);
   const maxLat = Math.max(1, ...series.flatMap((s) => s.p99.filter((a): a is number => a !== undefined)));
-  const seen = input.propagation.flatMap((list, server) => list.filter((p) => p.outcome === 'seen').map((p) => ({ p, server })));
-  const unseen = input.propagation.flatMap((list, server) => list.filter((p) => p.outcome === 'unseen').map((p) => ({ p, server })));
+  // Writes acknowledged after the run's end (in flight when it stopped) are outside the time axis.
+  const inRange = (p: Propagation) => (p.change.ackedAt as number) >= input.from && (p.change.ackedAt as number) <= input.to;
+  const seen = input.propagation.flatMap((list, server) => list.filter((p) => p.outcome === 'seen' && inRange(p)).map((p) => ({ p, server })));
+  const unseen = input.propagation.flatMap((list, server) => list.filter((p) => p.outcome === 'unseen' && inRange(p)).map((p) => ({ p, server })));
   const maxProp = Math.max(0.1, ...seen.map(({ p }) => p.seconds as number));
   const panels: Panel[] = [
     { y0: TOP, lo: accLo, hi: 1, label: 'accuracy per second', unit: (v) => `${fmt(v * 100)}%` },
-    { y0: TOP + PANEL + GAP, lo: 0, hi: maxLat * 1.05, label: 'latency p99 per second (ms)', unit: (v) => fmt(v) },
-    { y0: TOP + 2 * (PANEL + GAP), lo: 0, hi: maxProp * 1.1, label: 'propagation (s), ack → first correct answer; bar = error bound', unit: (v) => fmt(v) },
+    { y0: TOP + PANEL + GAP, lo: 0, hi: niceCeil(maxLat), label: 'latency p99 per second (ms)', unit: (v) => fmt(v) },
+    { y0: TOP + 2 * (PANEL + GAP), lo: 0, hi: niceCeil(maxProp), label: 'propagation (s), ack → first correct answer; bar = error bound', unit: (v) => fmt(v) },
   ];
   const height = TOP + 3 * PANEL + 2 * GAP + 50;
   const y = (p: Panel, v: number) => p.y0 + PANEL - ((Math.min(Math.max(v, p.lo), p.hi) - p.lo) / (p.hi - p.lo || 1)) * PANEL;
@@ -93,8 +106,8 @@ export function renderSvg(input: PlotInput): string {
   out.push(`<rect x="0" y="0" width="${WIDTH}" height="${height}" fill="#ffffff"/>`);
   out.push(`<text x="${LEFT}" y="20" font-size="14" font-weight="bold">${escapeXml(input.title)}</text>`);
   input.servers.forEach((s, i) => {
-    const lx = LEFT + i * 220;
-    out.push(`<rect x="${lx}" y="30" width="12" height="4" fill="${COLORS[i % COLORS.length]}"/><text x="${lx + 16}" y="35">${escapeXml(s)}</text>`);
+    const ly = 30 + 14 * i;
+    out.push(`<rect x="${LEFT}" y="${ly + 1}" width="12" height="4" fill="${COLORS[i % COLORS.length]}"/><text x="${LEFT + 16}" y="${ly + 6}">${escapeXml(s)}</text>`);
   });
   const chaos = windowsOf(input.events, input.from, input.to).find((w) => w.name === 'during');
   for (const p of panels) {
@@ -144,13 +157,17 @@ export function renderSvg(input: PlotInput): string {
     out.push(`<path d="M${fmt(px - 4)},${fmt(py - 4)} L${fmt(px + 4)},${fmt(py + 4)} M${fmt(px - 4)},${fmt(py + 4)} L${fmt(px + 4)},${fmt(py - 4)}" stroke="${COLORS[server % COLORS.length]}" stroke-width="1.5"><title>${escapeXml(`never shown: ${p.change.op} ${p.change.name}`)}</title></path>`);
   }
   const bottom = TOP + 3 * PANEL + 2 * GAP;
-  for (const e of input.events) {
-    if (e.at < input.from || e.at > input.to) continue;
-    const ex = fmt(x(e.at));
-    const color = e.kind === 'start' ? '#c00' : e.kind === 'end' ? '#080' : '#555';
-    out.push(`<line x1="${ex}" y1="${TOP - 4}" x2="${ex}" y2="${bottom}" stroke="${color}" stroke-dasharray="4,3"/>`);
-    out.push(`<text x="${ex}" y="${TOP - 8}" fill="${color}" transform="rotate(-20 ${ex} ${TOP - 8})">${escapeXml(e.label)}</text>`);
-  }
+  input.events
+    .filter((e) => e.at >= input.from && e.at <= input.to)
+    .forEach((e, i) => {
+      const ex = x(e.at);
+      const ly = legendBottom + 14 * (i % EVENT_ROWS) + 14;
+      const color = e.kind === 'start' ? '#c00' : e.kind === 'end' ? '#080' : '#555';
+      // Labels near the right edge run leftwards so they stay inside the picture.
+      const anchor = ex > WIDTH - 200 ? 'end' : 'start';
+      out.push(`<line x1="${fmt(ex)}" y1="${ly - 10}" x2="${fmt(ex)}" y2="${bottom}" stroke="${color}" stroke-dasharray="4,3"/>`);
+      out.push(`<text x="${fmt(anchor === 'end' ? ex - 3 : ex + 3)}" y="${ly}" fill="${color}" text-anchor="${anchor}">${escapeXml(e.label)}</text>`);
+    });
   const ticks = Math.min(10, seconds);
   for (let k = 0; k <= ticks; k++) {
     const t = input.from + ((input.to - input.from) * k) / ticks;
