@@ -51,8 +51,6 @@ export interface ProbeRunOptions {
 
 type RunResult = Omit<SummaryInput, 'settings' | 'events'>;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
-
 /** Per (server, name): when a query last got a correct positive or negative answer, for the grader's existence rule. */
 interface Shown {
   positive: number;
@@ -69,8 +67,8 @@ export class ProbeRun {
   private nextVersion = 1;
   private grading = false;
   private stopping = false;
-  private stopRequested: () => void = () => undefined;
-  private readonly stopSignal = new Promise<void>((r) => (this.stopRequested = r));
+  /** Pauses in progress; stop() ends them all, so no timer outlives the run. */
+  private readonly pauses = new Set<() => void>();
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly o: ProbeRunOptions) {
@@ -87,7 +85,21 @@ export class ProbeRun {
   /** Ends the run as soon as what is in flight has come back; safe to call more than once. */
   stop(): void {
     this.stopping = true;
-    this.stopRequested();
+    for (const end of [...this.pauses]) end();
+  }
+
+  /** Waits ms, or less if the run stops meanwhile. */
+  private pause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.pauses.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, Math.max(0, ms));
+      this.pauses.add(end);
+    });
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -102,7 +114,13 @@ export class ProbeRun {
       const n = await w.cleanup();
       if (n > 0) this.o.log(`probe: ${w.cluster}: deleted ${n} object${n === 1 ? '' : 's'} left by an earlier run of probe ${this.o.id}`);
     }
-    await this.initialWrites();
+    try {
+      await this.initialWrites();
+    } catch (err) {
+      // What was created before the failure is still ours: leave nothing behind on the way out.
+      if (!this.o.keep) await Promise.allSettled(this.o.writers.map((w) => w.cleanup()));
+      throw err;
+    }
     const loops = this.o.servers.map((_, i) => this.queryLoop(i));
     const settled = await this.settle();
     if (!settled) this.o.log(`probe: not every server showed every record within ${this.o.settleTimeoutMs / 1000} s; grading anyway`);
@@ -115,8 +133,8 @@ export class ProbeRun {
       this.every(this.o.createDeleteEveryMs, () => this.toggleNext(w)),
     ]);
     const progress = this.every(this.o.progressEveryMs, () => this.progress());
-    if (this.o.durationMs > 0) await Promise.race([sleep(this.o.durationMs), this.stopSignal]);
-    else await this.stopSignal;
+    await this.pause(this.o.durationMs > 0 ? this.o.durationMs : 2 ** 31 - 1);
+    while (this.o.durationMs === 0 && !this.stopping) await this.pause(2 ** 31 - 1);
     this.stop();
     const endedAt = Date.now();
     await Promise.all([...loops, ...writerLoops, progress]);
@@ -168,7 +186,7 @@ export class ProbeRun {
   private async write(w: RecordWriter, name: ProbeName, op: ChangeOp, value: Value): Promise<Change> {
     const change = this.ledger.begin(name.fqdn, w.cluster, op, value, Date.now());
     try {
-      await this.track(value === null ? w.remove(name) : w.put(name, value, op === 'delete' ? 'update' : op));
+      await this.track(value === null ? w.remove(name) : w.put(name, value, op === 'create' ? 'create' : 'update'));
       this.ledger.ack(change, Date.now());
       this.o.metrics?.write(w.cluster, op, true);
       if (this.grading) {
@@ -218,7 +236,7 @@ export class ProbeRun {
     if (ms <= 0) return;
     const start = Date.now();
     for (let k = 1; !this.stopping; k++) {
-      await Promise.race([sleep(start + k * ms - Date.now()), this.stopSignal]);
+      await this.pause(start + k * ms - Date.now());
       if (this.stopping) return;
       f();
     }
@@ -230,7 +248,7 @@ export class ProbeRun {
       const missing = this.o.servers.some((_, i) => (this.asked[i] ?? []).some((n) => !this.settledFor(i, n)));
       if (!missing) return true;
       if (this.stopping || Date.now() > deadline) return false;
-      await Promise.race([sleep(100), this.stopSignal]);
+      await this.pause(100);
     }
   }
 
@@ -254,7 +272,7 @@ export class ProbeRun {
       due += interval;
       // Behind by more than a second (a stalled event loop): start afresh rather than send a burst.
       if (Date.now() - due > 1000) due = Date.now();
-      await Promise.race([sleep(due - Date.now()), this.stopSignal]);
+      await this.pause(due - Date.now());
     }
   }
 

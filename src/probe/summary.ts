@@ -49,6 +49,8 @@ export interface WindowSummary {
   from: string;
   to: string;
   queries: number;
+  /** Queries sent per second of the window: what the probe achieved, next to what --qps asked. */
+  qps: number;
   /** match / queries; null without queries. */
   accuracy: number | null;
   grades: Record<Grade, number>;
@@ -116,6 +118,7 @@ function windowSummary(w: TimeWindow, queries: readonly QueryRecord[], propagati
     from: iso(w.from),
     to: iso(w.to),
     queries: inWindow.length,
+    qps: w.to > w.from ? inWindow.length / ((w.to - w.from) / 1000) : 0,
     accuracy: inWindow.length > 0 ? grades.match / inWindow.length : null,
     grades,
     longestGapSeconds: gap / 1000,
@@ -188,7 +191,7 @@ export function formatSummary(s: RunSummary): string {
     for (const [c, parts] of byCluster) lines.push(`writes ${c}: ${parts.join('; ')}`);
   }
   for (const e of s.events) lines.push(`event ${e.at} ${e.kind}: ${e.label}`);
-  const head = ['server', 'window', 'queries', 'accuracy', ...GRADES, 'gap s', 'lat p50 ms', 'lat p99 ms', 'prop n', 'prop p50 s', 'prop p99 s', 'prop max s', 'bound s', 'unseen'];
+  const head = ['server', 'window', 'queries', 'qps', 'accuracy', ...GRADES, 'gap s', 'lat p50 ms', 'lat p99 ms', 'prop n', 'prop p50 s', 'prop p99 s', 'prop max s', 'bound s', 'unseen'];
   const rows: string[][] = [head];
   for (const srv of s.servers) {
     for (const w of srv.windows) {
@@ -196,6 +199,7 @@ export function formatSummary(s: RunSummary): string {
         srv.server,
         w.window,
         String(w.queries),
+        num(w.qps, 1),
         pct(w.accuracy),
         ...GRADES.map((g) => String(w.grades[g])),
         num(w.longestGapSeconds, 2),
@@ -209,7 +213,7 @@ export function formatSummary(s: RunSummary): string {
         String(w.propagation.unseen),
       ]);
       if (w.byCluster && Object.keys(w.byCluster).length > 1) {
-        for (const [c, b] of Object.entries(w.byCluster)) rows.push(['', `  ${c}`, String(b.queries), pct(b.accuracy)]);
+        for (const [c, b] of Object.entries(w.byCluster)) rows.push(['', `  ${c}`, String(b.queries), '', pct(b.accuracy)]);
       }
     }
   }

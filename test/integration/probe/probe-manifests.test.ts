@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startCoreDNS } from '../../harness/coredns.js';
 import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
 import { DATA_ERRORS, readSummary, startProbe, windowOf } from './support.js';
 
@@ -64,6 +65,29 @@ describe('crdns probe against crdns serve on a manifest folder', function () {
     const svg = await readFile(plot, 'utf8');
     assert.ok(svg.startsWith('<?xml') && svg.trimEnd().endsWith('</svg>'));
     assert.deepEqual(await readdir(manifests), [], 'the probe deletes what it owns at exit');
+  });
+
+  it('over UDP and TCP through stock CoreDNS (cache off): each server graded on its own, no wrong data', async () => {
+    const socket = (crdns.addresses[0] as string).slice('unix://'.length);
+    const coredns = await startCoreDNS({ corefileText: `.:{$COREDNS_PORT} {\n  bind {$COREDNS_BIND}\n  errors\n  grpc . unix://${socket}\n}\n` });
+    try {
+      const json = path.join(dir, 'coredns.json');
+      const args = baseArgs(json).filter((a, i, all) => a !== '--server' && all[i - 1] !== '--server');
+      const udp = `udp://${coredns.host}:${coredns.port}`;
+      const tcp = `tcp://${coredns.host}:${coredns.port}`;
+      const p = startProbe([...args, '--server', udp, '--server', tcp, '--update-every', '2', '--create-delete-every', '3', '--duration', '10', '--timeout', '5000']);
+      assert.equal(await p.exited, 0, p.stderr());
+      const s = await readSummary(json);
+      assert.deepEqual(s.servers.map((x) => x.server), [udp, tcp]);
+      for (const i of [0, 1]) {
+        const run = windowOf(s, i, 'run');
+        assert.ok(run.grades.match > 0, `${s.servers[i]?.server}: ${JSON.stringify(run.grades)}`);
+        for (const g of [...DATA_ERRORS, 'servfail', 'error', 'timeout'] as const) assert.equal(run.grades[g], 0, `${s.servers[i]?.server} ${g}: ${JSON.stringify(run.grades)}`);
+        assert.ok(run.propagation.seen > 0);
+      }
+    } finally {
+      await coredns.stop();
+    }
   });
 
   it('crdns stopped for 4 s: timeouts and a gap during the stop, correct answers again after it', async () => {

@@ -72,6 +72,8 @@ describe('probe summary', () => {
     const [run, before, during, after] = s.servers[0]?.windows ?? [];
     assert.deepEqual([run?.window, before?.window, during?.window, after?.window], ['run', 'before', 'during', 'after']);
     assert.equal(run?.queries, 30);
+    assert.equal(run?.qps, 1);
+    assert.equal(during?.qps, 1);
     assert.equal(run?.grades.match, 23);
     assert.equal(run?.grades.timeout, 5);
     assert.equal(run?.accuracy, 23 / 30);
@@ -91,8 +93,8 @@ describe('probe summary', () => {
     assert.deepEqual(run?.byCluster, { x: { queries: 29, match: 22, accuracy: 22 / 29 }, y: { queries: 1, match: 1, accuracy: 1 } });
     assert.deepEqual(s.writes, [{ cluster: 'x', op: 'update', acknowledged: 1, failed: 0, inFlight: 0 }]);
     const text = formatSummary(s);
-    assert.match(text, /udp:\/\/127\.0\.0\.1:53\s+run\s+30\s+76\.67%\s+23\s+1\s+0\s+0\s+0\s+1\s+5\s+0/);
-    assert.match(text, /during\s+6\s+0\.00%/);
+    assert.match(text, /udp:\/\/127\.0\.0\.1:53\s+run\s+30\s+1\.0\s+76\.67%\s+23\s+1\s+0\s+0\s+0\s+1\s+5\s+0/);
+    assert.match(text, /during\s+6\s+1\.0\s+0\.00%/);
     assert.match(text, /event 2026-03-06T10:00:10\.000Z start: start stop crdns/);
     assert.doesNotThrow(() => JSON.parse(JSON.stringify(s)));
   });
