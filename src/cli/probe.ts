@@ -62,7 +62,9 @@ export const PROBE_USAGE = helpText(
   PROBE_FLAGS,
 );
 
+// Short, so `<id>-<cluster>-churn-<i>` stays a valid object name and `<id>-churn-<i>` a DNS label.
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
+const NAMESPACE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 function split(flag: string, text: string, nameOptional: boolean): { name: string; value: string } {
   const i = text.indexOf('=');
@@ -116,7 +118,7 @@ export async function probe(argv: readonly string[], env: NodeJS.ProcessEnv, out
   const id = v.id as string;
   checkLabel('--id', id);
   const namespace = v.namespace as string;
-  checkLabel('--namespace', namespace);
+  if (!NAMESPACE.test(namespace)) throw new UsageError(`--namespace ${JSON.stringify(namespace)} is not a namespace name (RFC 1123 label)`);
   const runId = `${new Date().toISOString().replace(/[-:]|\.\d+/g, '')}-${randomBytes(3).toString('hex')}`;
   const ttl = v.ttl as number;
   const writeTimeoutMs = (v['write-timeout'] as number) * 1000;

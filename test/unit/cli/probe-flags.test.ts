@@ -30,6 +30,7 @@ describe('crdns probe flags', () => {
     await refuses(['--zone', 'z.test', '--cluster', `a=${path.join(dir, 'missing.yaml')}`], /--cluster a:/);
     await refuses(['--zone', 'z.test', '--manifests', dir, '--id', 'Not_A_Label'], /--id/);
     await refuses(['--zone', 'z.test', '--manifests', `Bad=${dir}`], /--manifests name/);
+    await refuses(['--zone', 'z.test', '--manifests', dir, '--namespace', 'No'], /not a namespace name/);
     await refuses(['--zone', 'z.test', '--manifests', `a=${dir}`, '--manifests', `a=${dir}`], /given twice/);
     await refuses(['--zone', 'z.test', '--manifests', dir, '--server', 'dns.example:53'], /--server/);
     await refuses(['--zone', 'z.test', '--manifests', dir, '--server', 'udp://127.0.0.1?clusters=elsewhere'], /no cluster "elsewhere"/);
