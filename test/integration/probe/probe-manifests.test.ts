@@ -67,6 +67,19 @@ describe('crdns probe against crdns serve on a manifest folder', function () {
     assert.deepEqual(await readdir(manifests), [], 'the probe deletes what it owns at exit');
   });
 
+  it('without --duration it runs until SIGINT, then reports and cleans up as at the end of a duration', async () => {
+    const json = path.join(dir, 'sigint.json');
+    const p = startProbe([...baseArgs(json), '--update-every', '1', '--create-delete-every', '1']);
+    await p.waitFor(/grading from/);
+    await sleep(3000);
+    p.child.kill('SIGINT');
+    assert.equal(await p.exited, 0, p.stderr());
+    const run = windowOf(await readSummary(json), 0, 'run');
+    assert.ok(run.grades.match > 0, JSON.stringify(run.grades));
+    assert.match(p.stdout(), /accuracy = match \/ queries/);
+    assert.deepEqual(await readdir(manifests), []);
+  });
+
   it('over UDP and TCP through stock CoreDNS (cache off): each server graded on its own, no wrong data', async () => {
     const socket = (crdns.addresses[0] as string).slice('unix://'.length);
     const coredns = await startCoreDNS({ corefileText: `.:{$COREDNS_PORT} {\n  bind {$COREDNS_BIND}\n  errors\n  grpc . unix://${socket}\n}\n` });
