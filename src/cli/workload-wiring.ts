@@ -9,6 +9,7 @@
 import type { EndpointProblem } from '../endpoint/endpoint.js';
 import { WorkloadEventReporter, type WorkloadProblem, type WorkloadRef } from '../feedback/workload-events.js';
 import type { Logger } from '../logger.js';
+import { describeDerivedProblem } from '../sources/services/derived-problem.js';
 import { INGRESS, SERVICE, type ObjectMeta } from '../sources/services/resources.js';
 import { PeerWorkloads } from '../sources/peers/peer-workloads.js';
 import { WorkloadSource, type WorkloadKind } from '../sources/services/workload-source.js';
@@ -123,9 +124,6 @@ function refOf(kind: WorkloadKind, meta: ObjectMeta): WorkloadRef {
   };
 }
 
-/** e.g. `record www.example.org CNAME field=targets[0]: ...`: the entry was derived, so name it by what it would have published. */
 function endpointProblem(endpoints: readonly unknown[], p: EndpointProblem): WorkloadProblem {
-  const entry = p.index >= 0 ? (endpoints[p.index] as { dnsName?: unknown; recordType?: unknown } | undefined) : undefined;
-  const what = entry && typeof entry.dnsName === 'string' ? `record ${entry.dnsName} ${String(entry.recordType ?? '')}` : 'object';
-  return { reason: 'InvalidEndpoint', message: `${what}${p.field ? ` field=${p.field}` : ''}: ${p.reason}` };
+  return { reason: 'InvalidEndpoint', message: describeDerivedProblem(endpoints, p) };
 }
