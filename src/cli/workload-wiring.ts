@@ -9,6 +9,7 @@
 import type { EndpointProblem } from '../endpoint/endpoint.js';
 import { WorkloadEventReporter, type WorkloadProblem, type WorkloadRef } from '../feedback/workload-events.js';
 import type { Logger } from '../logger.js';
+import type { ResourceWatch } from '../observe/source-metrics.js';
 import { describeDerivedProblem } from '../sources/services/derived-problem.js';
 import { INGRESS, SERVICE, type ObjectMeta } from '../sources/services/resources.js';
 import { PeerWorkloads } from '../sources/peers/peer-workloads.js';
@@ -28,6 +29,8 @@ export interface WorkloadWiring {
   /** Whether a store key belongs to one of these partitions. */
   owns(key: string): boolean;
   connected(): boolean;
+  /** This cluster's watches, by resource, for metrics. */
+  watches(): ResourceWatch[];
   /** A peer's state as its DNSEndpoint watch judges it (same API server): lost withdraws its workload records too. */
   setPeerLost(peer: string, lost: boolean): void;
 }
@@ -97,6 +100,7 @@ export function workloadWiring(v: FlagValues, flags: SourceFlags, clusters: Clus
     },
     owns: (key) => kindOf(key) !== undefined,
     connected: () => source.connected,
+    watches: () => source.watches(),
     onRebuild: (e) => {
       if (!reporter) return;
       for (const [key, t] of e.touched) {

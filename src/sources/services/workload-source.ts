@@ -20,6 +20,7 @@ import { objectFingerprint, type EndpointObject, type EndpointSink } from '../..
 import { loadKubeConfig } from '../../kubernetes/client.js';
 import { describeError } from '../../kubernetes/errors.js';
 import { ResourceListWatch, type ResourceKind } from '../../kubernetes/list-watch.js';
+import { summarizeWatches, type WatchSummary } from '../../kubernetes/watch-summary.js';
 import { WatchSupervisor, type ChangeType, type ListWatchClient } from '../../kubernetes/watch-supervisor.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { DEFAULT_ANNOTATION_PREFIXES, type AnnotationProblem } from './annotations.js';
@@ -42,7 +43,7 @@ import type { WorkloadRecords } from './workload-records.js';
 export type WorkloadKind = 'service' | 'ingress';
 
 type Resource = { metadata?: ObjectMeta };
-type Watched = 'services' | 'endpointslices' | 'ingresses';
+export type Watched = 'services' | 'endpointslices' | 'ingresses';
 
 const KINDS: Record<Watched, ResourceKind> = { services: SERVICE, endpointslices: ENDPOINTSLICE, ingresses: INGRESS };
 
@@ -113,6 +114,12 @@ export class WorkloadSource {
 
   get connected(): boolean {
     return this.scopes.length > 0 && this.scopes.every((s) => s.supervisor.state.connected);
+  }
+
+  /** Each watched resource's watches (one per namespace) summed up, for metrics; empty before start(). */
+  watches(): Array<{ resource: Watched } & WatchSummary> {
+    const resources = [...new Set(this.scopes.map((s) => s.resource))];
+    return resources.map((resource) => ({ resource, ...summarizeWatches(this.scopes.filter((s) => s.resource === resource).map((s) => s.supervisor.state)) }));
   }
 
   /** Starts watching and returns at once; each sink hears synced() after the first complete listing. */
