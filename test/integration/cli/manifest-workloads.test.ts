@@ -109,6 +109,17 @@ describe('Service and Ingress manifests: crdns check and serve --manifests', fun
     assert.match(r.out, /service:default\/nginx record nginx\.example\.org\. A field=.*default\/nginx-alias/);
   });
 
+  it('check --annotation-prefix reads only the prefix given, as serve does', async () => {
+    const custom = NGINX_SERVICE.replace('  annotations:\n', '  annotations:\n    dns.example.com/ttl: soon\n');
+    const plain = await check({ 'svc.yaml': custom });
+    assert.equal(plain.code, 0, `the default prefixes do not read dns.example.com/: ${plain.out}`);
+    const r = await crdns(['check', '--zone', 'example.org', '--annotation-prefix', 'dns.example.com/', dir]);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /annotation dns\.example\.com\/ttl: "soon"/);
+    const bad = await crdns(['check', '--annotation-prefix', 'dns.example.com', dir]);
+    assert.equal(bad.code, 2, bad.out + bad.err);
+  });
+
   it('check: the shipped examples/workloads are valid', async () => {
     const r = await crdns(['check', '--zone', '5gc.mnc001.mcc001.3gppnetwork.org', '--zone', 'ims.mnc001.mcc001.3gppnetwork.org', path.join(REPO, 'examples/workloads')]);
     assert.equal(r.code, 0, r.out + r.err);
