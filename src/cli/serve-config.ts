@@ -12,10 +12,11 @@ import type { ZoneConfig } from '../dns/zone-config.js';
 import { parseAddress, type ListenAddress } from './addresses.js';
 import { UsageError, type ParsedFlags } from './options.js';
 import type { TlsFilePaths } from './tls-files.js';
+import { annotationPrefixesFromFlags } from './source-flags.js';
 import { zonesFromFlags } from './zone-flags.js';
 
-/** Flags that only mean something when crdns watches the Kubernetes API. */
-export const KUBERNETES_FLAGS = ['kubeconfig', 'namespace', 'label-selector', 'watch-idle-timeout', 'cluster', 'peer', 'peer-grace', 'peer-orphans', 'source', 'annotation-prefix', 'health-hold-down'] as const;
+/** Flags that only mean something when crdns watches the Kubernetes API (--annotation-prefix also reads a folder's Services). */
+export const KUBERNETES_FLAGS = ['kubeconfig', 'namespace', 'label-selector', 'watch-idle-timeout', 'cluster', 'peer', 'peer-grace', 'peer-orphans', 'source', 'health-hold-down'] as const;
 const TLS_FILE_FLAGS = ['tls-cert', 'tls-key', 'tls-client-ca'] as const;
 
 export interface ServeConfig {
@@ -30,6 +31,8 @@ export interface ServeConfig {
   manifests?: string;
   /** --snapshot-file and --snapshot-wait. */
   snapshot?: { path: string; waitMs: number };
+  /** Where Services' and Ingresses' ExternalDNS annotations are read. */
+  annotationPrefixes: readonly string[];
 }
 
 function fileError(flag: string, path: string, why: string): UsageError {
@@ -98,6 +101,7 @@ export async function serveConfig({ values: v, positionals, given }: ParsedFlags
     ...(http ? { http } : {}),
     ...(manifests !== undefined ? { manifests } : {}),
     ...(snapshot ? { snapshot } : {}),
+    annotationPrefixes: annotationPrefixesFromFlags(v),
   };
 }
 

@@ -35,9 +35,9 @@ export const SERVE_FLAGS: FlagSpec[] = [
   ...POLICY_FLAGS,
   ...PEER_FLAGS,
   ...SOURCE_FLAGS,
-  { name: 'manifests', kind: 'string', arg: 'DIR', help: 'serve DNSEndpoint manifests from this folder, watched live, instead of the Kubernetes API' },
+  { name: 'manifests', kind: 'string', arg: 'DIR', help: 'serve the DNSEndpoint, Service and Ingress manifests in this folder, watched live, instead of the Kubernetes API (Services and Ingresses without readiness)' },
   { name: 'kubeconfig', kind: 'string', arg: 'PATH', help: 'kubeconfig for the Kubernetes API (default: in-cluster config, then ~/.kube/config)' },
-  { name: 'namespace', kind: 'list', arg: 'NS', help: 'watch DNSEndpoints in this namespace only (repeatable; default all namespaces)' },
+  { name: 'namespace', kind: 'list', arg: 'NS', help: 'watch only this namespace, for every enabled --source and its EndpointSlices (repeatable; default all namespaces)' },
   { name: 'label-selector', kind: 'string', arg: 'SELECTOR', help: 'watch only DNSEndpoints matching this label selector' },
   // Kept in milliseconds for setTimeout, whose limit is 2^31-1 ms.
   { name: 'watch-idle-timeout', kind: 'int', arg: 'SECONDS', default: '600', min: 1, max: Math.floor((2 ** 31 - 1) / 1000), help: 'restart a Kubernetes watch that has been silent this long' },
@@ -184,7 +184,7 @@ async function openTlsFiles(cfg: ServeConfig, logger: Logger, metrics: Metrics):
 async function makeSource(cfg: ServeConfig, v: FlagValues, logger: Logger, ctx: WiringContext): Promise<SourceWiring> {
   if (cfg.manifests !== undefined) {
     const log = logger.child({ source: 'manifests', dir: cfg.manifests });
-    const source = new ManifestFolderSource({ dir: cfg.manifests, logger: log });
+    const source = new ManifestFolderSource({ dir: cfg.manifests, logger: log, annotationPrefixes: cfg.annotationPrefixes });
     registerManifestMetrics(ctx.registry, () => source.problems());
     return { source };
   }
