@@ -444,6 +444,7 @@ export class ZoneStore implements EndpointSink {
     const appeared: EndpointProblem[] = [];
     const cleared: EndpointProblem[] = [];
     const recheck = new Set<string>();
+    const previous = this.problems;
     if (built.incremental) {
       for (const name of names) {
         const r = built.rejections.get(name);
@@ -462,7 +463,7 @@ export class ZoneStore implements EndpointSink {
       this.problems = new Map();
     }
     for (const key of recheck) {
-      const before = this.problems.get(key) ?? [];
+      const before = previous.get(key) ?? [];
       const v = this.objects.get(key);
       const now = v ? this.problemsOf(v) : [];
       if (now.length > 0) this.problems.set(key, now);
