@@ -22,7 +22,7 @@ import { keepLastGood } from '../endpoint/last-good.js';
 import type { NamePolicy } from '../endpoint/name-policy.js';
 import { validateObject, type ValidationContext } from '../endpoint/validate-object.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { InputIndex } from './input-index.js';
+import { changedInputNames, InputIndex } from './input-index.js';
 
 /** A change touching more than this share of the names (and more than FULL_REBUILD_MIN_NAMES) is built whole. */
 const FULL_REBUILD_SHARE = 0.25;
@@ -236,6 +236,7 @@ export class ZoneStore implements EndpointSink {
     if (!v) return false;
     this.objects.delete(key);
     this.unindex(v);
+    for (const r of v.rrsets) this.changedNames.add(r.name);
     this.firstSeen.delete(key);
     this.dirty = true;
     if (this.pending.added.delete(key)) return true;
@@ -284,6 +285,9 @@ export class ZoneStore implements EndpointSink {
     const v: Validated = { object, fingerprint, rrsets, problems, partition };
     this.objects.set(object.key, v);
     this.index(v);
+    // A new version usually changes a few of its entries: only the names whose inputs differ need rebuilding.
+    const names = prev && prev.partition === partition ? changedInputNames(prev.rrsets, rrsets) : rrsets.map((r) => r.name);
+    for (const name of names) this.changedNames.add(name);
     this.dirty = true;
     if (prev) {
       if (!this.pending.added.has(object.key)) this.pending.changed.add(object.key);
@@ -296,7 +300,6 @@ export class ZoneStore implements EndpointSink {
 
   private index(v: Validated): void {
     this.inputs.add(v.rrsets, v.partition);
-    for (const r of v.rrsets) this.changedNames.add(r.name);
     const c = this.counts.get(v.partition) ?? { objects: 0, records: 0 };
     c.objects++;
     for (const r of v.rrsets) c.records += r.data.length;
@@ -305,7 +308,6 @@ export class ZoneStore implements EndpointSink {
 
   private unindex(v: Validated): void {
     this.inputs.remove(v.rrsets);
-    for (const r of v.rrsets) this.changedNames.add(r.name);
     const c = this.counts.get(v.partition);
     if (!c) return;
     c.objects--;

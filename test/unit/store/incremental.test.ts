@@ -150,7 +150,15 @@ function run(seed: number, steps: number): { builds: number; incremental: number
       const p = Math.floor(random() * PARTITIONS.length);
       const has = held[p] as Map<string, EndpointObject>;
       const r = random();
-      if (r < 0.55) {
+      if (r < 0.2 && has.size > 0) {
+        // One entry edited (or none: a new generation alone), the others as they were.
+        const prev = has.get(pick([...has.keys()])) as EndpointObject;
+        const endpoints = [...prev.endpoints];
+        if (chance(0.8)) endpoints[Math.floor(random() * endpoints.length)] = endpoint(pick, chance);
+        const o = { ...prev, origin: { ...prev.origin, generation: ++generation }, endpoints };
+        has.set(o.key, o);
+        both((s) => s.upsert(o), p);
+      } else if (r < 0.55) {
         const o = makeObject(pick(objectKeys), ++generation);
         has.set(o.key, o);
         both((s) => s.upsert(o), p);
