@@ -151,10 +151,11 @@ function run(seed: number, steps: number): { builds: number; incremental: number
       const has = held[p] as Map<string, EndpointObject>;
       const r = random();
       if (r < 0.2 && has.size > 0) {
-        // One entry edited (or none: a new generation alone), the others as they were.
+        // One entry edited, or the entries reordered, or a new generation alone; the rest as it was.
         const prev = has.get(pick([...has.keys()])) as EndpointObject;
         const endpoints = [...prev.endpoints];
-        if (chance(0.8)) endpoints[Math.floor(random() * endpoints.length)] = endpoint(pick, chance);
+        if (chance(0.7)) endpoints[Math.floor(random() * endpoints.length)] = endpoint(pick, chance);
+        else if (chance(0.5)) endpoints.reverse(); // the same entries at other indexes
         const o = { ...prev, origin: { ...prev.origin, generation: ++generation }, endpoints };
         has.set(o.key, o);
         both((s) => s.upsert(o), p);
