@@ -208,15 +208,18 @@ async function live(count: number): Promise<{ seconds: number; maxRss: number; i
 }
 
 async function main(): Promise<number> {
+  console.log(`fuzz-manifests, ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, seed ${seed}`);
   const a = await inProcess(Number(values.inputs));
-  const b = await live(Number(values.live));
-  console.log(`\nfuzz-manifests, ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, seed ${seed}`);
+  // Printed before part two starts: an hour of part one must not be lost to a failure there.
   const r = a.result;
   if (r) {
     console.log(`in-process (crdns check): ${r.inputs.toLocaleString('en')} inputs, ${(r.bytes / 2 ** 20).toFixed(0)} MiB, ${a.seconds.toFixed(0)} s, slowest ${r.maxMs.toFixed(0)} ms, max RSS ${a.maxRss.toFixed(0)} MiB, exit status ${JSON.stringify(r.exits)}, ${r.crashes.length} crashes`);
     console.log(`\n| mutation | inputs | slowest check (ms) |\n|---|---|---|`);
     for (const [k, [n, ms]] of Object.entries(r.kinds).sort((x, y) => y[1][0] - x[1][0])) console.log(`| ${k} | ${n.toLocaleString('en')} | ${ms.toFixed(0)} |`);
+  } else {
+    console.log(`in-process (crdns check): no result; ${failures.join('; ')}`);
   }
+  const b = await live(Number(values.live));
   console.log(`\nlive folder (crdns serve, SIGHUP after each): ${b.inputs.toLocaleString('en')} inputs, ${b.seconds.toFixed(0)} s, crdns max RSS ${b.maxRss.toFixed(0)} MiB, ${b.unanswered} unanswered probes, slowest probe ${b.slowestProbeMs} ms`);
   console.log(failures.length === 0 ? 'PASS' : `FAIL:\n- ${failures.join('\n- ')}`);
   return failures.length === 0 ? 0 : 1;

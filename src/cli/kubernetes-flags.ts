@@ -8,7 +8,7 @@ import type { Registry } from 'prom-client';
 import { StatusReporter } from '../feedback/status-reporter.js';
 import type { Logger } from '../logger.js';
 import { registerPeerMetrics } from '../observe/peer-metrics.js';
-import { registerFeedbackMetrics, registerWatchMetrics } from '../observe/source-metrics.js';
+import { registerFeedbackMetrics, registerResourceWatchMetrics, registerWatchMetrics } from '../observe/source-metrics.js';
 import { DnsEndpointSource } from '../sources/dnsendpoints/source.js';
 import { PeerCluster } from '../sources/peers/peer-cluster.js';
 import type { RebuildEvent, ZoneStore } from '../store/zone-store.js';
@@ -58,6 +58,8 @@ export async function kubernetesSourceFromFlags(v: FlagValues, logger: Logger, c
   const reporter = servesDnsEndpoints && local.kubeConfig ? new StatusReporter({ directory: local, kubeConfig: local.kubeConfig, logger: log }) : undefined;
   // A DNSEndpoint watch that is never started would show as a watch that never connects.
   if (servesDnsEndpoints) registerWatchMetrics(ctx.registry, () => local.state);
+  const watches = () => [...(servesDnsEndpoints ? [{ resource: 'dnsendpoints', ...local.state }] : []), ...(workloads?.watches() ?? [])];
+  registerResourceWatchMetrics(ctx.registry, watches);
   if (reporter) registerFeedbackMetrics(ctx.registry, () => reporter.stats);
   return {
     source: {
@@ -94,6 +96,7 @@ export async function kubernetesSourceFromFlags(v: FlagValues, logger: Logger, c
         restarts: s.restarts,
         relists: s.relists,
         ...(s.lastError ? { lastError: s.lastError } : {}),
+        watches: watches().map((w) => ({ resource: w.resource, connected: w.connected, lastSyncAgeSeconds: w.lastSyncTime ? (now - w.lastSyncTime) / 1000 : null })),
         ...(peers.length > 0
           ? {
               peers: peers.map((p) => {

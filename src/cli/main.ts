@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-/** The crdns command: serve, query, check. */
+/** The crdns command: serve, query, check, probe. */
 import { check, CHECK_USAGE } from './check.js';
 import { UsageError } from './options.js';
+import { probe, PROBE_USAGE } from './probe.js';
 import { query, QUERY_USAGE } from './query.js';
 import { serve, SERVE_USAGE } from './serve.js';
 import { crdnsVersion } from './version.js';
@@ -10,6 +11,7 @@ const COMMANDS: Record<string, { run: (argv: readonly string[], env: NodeJS.Proc
   serve: { run: serve, usage: SERVE_USAGE, summary: 'answer authoritative DNS over the CoreDNS grpc contract' },
   query: { run: query, usage: QUERY_USAGE, summary: 'ask a crdns one question over gRPC, dig-style' },
   check: { run: check, usage: CHECK_USAGE, summary: 'validate DNSEndpoint manifests offline' },
+  probe: { run: probe, usage: PROBE_USAGE, summary: 'own records, change them, query servers and grade every answer (resilience runs)' },
 };
 
 function mainHelp(): string {

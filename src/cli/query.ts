@@ -22,7 +22,12 @@ import { encodeQuery } from './query-message.js';
 export const EXIT_NO_REPLY = 9;
 
 /** The server never replied: unreachable, not ready, timed out, or not a DnsService at all. */
-export class NoReplyError extends Error {}
+export class NoReplyError extends Error {
+  /** The gRPC status, so a caller can tell a deadline (DEADLINE_EXCEEDED) from a refusal. */
+  constructor(message: string, readonly code?: grpc.status) {
+    super(message);
+  }
+}
 
 export const QUERY_FLAGS: FlagSpec[] = [
   { name: 'server', kind: 'string', arg: 'ADDR', default: '127.0.0.1:8053', help: 'crdns gRPC address, host:port or unix:///path' },
@@ -62,7 +67,7 @@ export function queryClient(server: string, timeoutMs: number, edns = true): Que
         const q = question(name, type);
         const msg = encodeQuery(Math.floor(Math.random() * 65536), q.name, q.qtype, edns);
         client.Query({ msg }, { deadline: Date.now() + timeoutMs }, (err, res) => {
-          if (err) return reject(new NoReplyError(`${server}: ${grpc.status[err.code]}: ${err.details}`));
+          if (err) return reject(new NoReplyError(`${server}: ${grpc.status[err.code]}: ${err.details}`, err.code));
           const raw = res?.msg ?? Buffer.alloc(0);
           try {
             resolve(Object.assign(dnsPacket.decode(raw), { raw }));

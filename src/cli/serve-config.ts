@@ -6,15 +6,17 @@
  */
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { isLogLevel, type LogLevel } from '../logger.js';
 import type { ZoneConfig } from '../dns/zone-config.js';
 import { parseAddress, type ListenAddress } from './addresses.js';
 import { UsageError, type ParsedFlags } from './options.js';
 import type { TlsFilePaths } from './tls-files.js';
+import { annotationPrefixesFromFlags } from './source-flags.js';
 import { zonesFromFlags } from './zone-flags.js';
 
-/** Flags that only mean something when crdns watches the Kubernetes API. */
-export const KUBERNETES_FLAGS = ['kubeconfig', 'namespace', 'label-selector', 'watch-idle-timeout', 'cluster', 'peer', 'peer-grace', 'peer-orphans', 'source', 'annotation-prefix', 'health-hold-down'] as const;
+/** Flags that only mean something when crdns watches the Kubernetes API (--annotation-prefix also reads a folder's Services). */
+export const KUBERNETES_FLAGS = ['kubeconfig', 'namespace', 'label-selector', 'watch-idle-timeout', 'cluster', 'peer', 'peer-grace', 'peer-orphans', 'source', 'health-hold-down'] as const;
 const TLS_FILE_FLAGS = ['tls-cert', 'tls-key', 'tls-client-ca'] as const;
 
 export interface ServeConfig {
@@ -27,6 +29,10 @@ export interface ServeConfig {
   http?: ListenAddress;
   /** The manifest folder, when that is the source; otherwise the Kubernetes API is. */
   manifests?: string;
+  /** --snapshot-file and --snapshot-wait. */
+  snapshot?: { path: string; waitMs: number };
+  /** Where Services' and Ingresses' ExternalDNS annotations are read. */
+  annotationPrefixes: readonly string[];
 }
 
 function fileError(flag: string, path: string, why: string): UsageError {
@@ -83,6 +89,8 @@ export async function serveConfig({ values: v, positionals, given }: ParsedFlags
     await checkFile('kubeconfig', v.kubeconfig as string);
   }
 
+  const snapshot = await snapshotFromFlags(v, given);
+
   return {
     zones,
     defaultTtl: v['default-ttl'] as number,
@@ -92,5 +100,25 @@ export async function serveConfig({ values: v, positionals, given }: ParsedFlags
     ...(tls ? { tls } : {}),
     ...(http ? { http } : {}),
     ...(manifests !== undefined ? { manifests } : {}),
+    ...(snapshot ? { snapshot } : {}),
+    annotationPrefixes: annotationPrefixesFromFlags(v),
   };
+}
+
+/** The file is written, so its folder must exist and be writable now; the file itself may be missing or bad (it is then ignored and overwritten). */
+async function snapshotFromFlags(v: ParsedFlags['values'], given: Set<string>): Promise<ServeConfig['snapshot']> {
+  const file = v['snapshot-file'] as string | undefined;
+  if (!file) {
+    if (given.has('snapshot-wait')) throw new UsageError('--snapshot-wait given without --snapshot-file, so nothing would use it');
+    return undefined;
+  }
+  const dir = path.dirname(path.resolve(file));
+  const st = await stat(file).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(fileError('snapshot-file', file, `cannot read: ${err.code ?? err.message}`))));
+  if (st && !st.isFile()) throw fileError('snapshot-file', file, 'not a regular file');
+  const folder = await stat(dir).catch(() => undefined);
+  if (!folder?.isDirectory()) throw fileError('snapshot-file', file, `folder ${dir} does not exist`);
+  await access(dir, constants.W_OK | constants.X_OK).catch(() => {
+    throw fileError('snapshot-file', file, `folder ${dir} is not writable`);
+  });
+  return { path: path.resolve(file), waitMs: (v['snapshot-wait'] as number) * 1000 };
 }

@@ -24,6 +24,8 @@ import { claimUnixSocket } from './unix-socket.js';
 import { crdnsVersion } from './version.js';
 import { ZONE_FLAGS } from './zone-flags.js';
 import { fqdn } from '../dns/name.js';
+import { WarmStart } from './warm-start.js';
+import { snapshotScope } from './snapshot-flags.js';
 
 /** How often the TLS files are re-read: cert-manager renews well ahead of expiry, so a minute is prompt. */
 const TLS_RELOAD_MS = 60_000;
@@ -33,9 +35,9 @@ export const SERVE_FLAGS: FlagSpec[] = [
   ...POLICY_FLAGS,
   ...PEER_FLAGS,
   ...SOURCE_FLAGS,
-  { name: 'manifests', kind: 'string', arg: 'DIR', help: 'serve DNSEndpoint manifests from this folder, watched live, instead of the Kubernetes API' },
+  { name: 'manifests', kind: 'string', arg: 'DIR', help: 'serve the DNSEndpoint, Service and Ingress manifests in this folder, watched live, instead of the Kubernetes API (Services and Ingresses without readiness)' },
   { name: 'kubeconfig', kind: 'string', arg: 'PATH', help: 'kubeconfig for the Kubernetes API (default: in-cluster config, then ~/.kube/config)' },
-  { name: 'namespace', kind: 'list', arg: 'NS', help: 'watch DNSEndpoints in this namespace only (repeatable; default all namespaces)' },
+  { name: 'namespace', kind: 'list', arg: 'NS', help: 'watch only this namespace, for every enabled --source and its EndpointSlices (repeatable; default all namespaces)' },
   { name: 'label-selector', kind: 'string', arg: 'SELECTOR', help: 'watch only DNSEndpoints matching this label selector' },
   // Kept in milliseconds for setTimeout, whose limit is 2^31-1 ms.
   { name: 'watch-idle-timeout', kind: 'int', arg: 'SECONDS', default: '600', min: 1, max: Math.floor((2 ** 31 - 1) / 1000), help: 'restart a Kubernetes watch that has been silent this long' },
@@ -45,6 +47,8 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'tls-key', kind: 'string', arg: 'FILE', help: 'PEM private key for --tls-listen' },
   { name: 'tls-client-ca', kind: 'string', arg: 'FILE', help: 'PEM CA bundle that client certificates must chain to' },
   { name: 'http', kind: 'string', arg: 'ADDR', help: 'host:port or :port for /metrics, /healthz and /readyz (default: off)' },
+  { name: 'snapshot-file', kind: 'string', arg: 'PATH', help: 'keep the last good state in this file (written atomically about a second after a change) and serve it at start until the source lists' },
+  { name: 'snapshot-wait', kind: 'int', arg: 'SECONDS', default: '3', max: 3600, help: 'with --snapshot-file: how long a start waits for the source to list before serving the file' },
   { name: 'log-level', kind: 'string', arg: 'LEVEL', default: 'info', help: 'debug, info, warn or error' },
 ];
 
@@ -66,10 +70,23 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
   const policy = policyFromFlags(parsed.values);
   const store = new ZoneStore({ zones: cfg.zones, defaultTtl: cfg.defaultTtl, logger, ...(policy ? { policy } : {}) });
   const health = new HealthState();
-  const metrics = new Metrics(() => store.current, () => store.ready, { version: crdnsVersion() });
+  let warm: WarmStart | undefined;
+  const metrics = new Metrics(() => store.current, () => store.ready, { version: crdnsVersion(), dataTime: () => warm?.dataTime() });
   const certificates = cfg.tls ? await openTlsFiles(cfg, logger, metrics) : undefined;
   const wiring = await makeSource(cfg, parsed.values, logger, { store, registry: metrics.registry });
   const source = wiring.source;
+  // Read before the source starts (after its partitions exist), so the file is there to serve the moment the wait is over.
+  if (cfg.snapshot) {
+    warm = await WarmStart.open({
+      path: cfg.snapshot.path,
+      waitMs: cfg.snapshot.waitMs,
+      store,
+      scope: snapshotScope(cfg, parsed.values),
+      crdns: crdnsVersion(),
+      logger: logger.child({ component: 'snapshot-file' }),
+      registry: metrics.registry,
+    });
+  }
   for (const a of [...cfg.listen, ...cfg.tlsListen]) if (a.kind === 'unix') await claimUnixSocket(a.flag, a.text, a.path);
 
   const grpcServer = new GrpcServer({
@@ -92,7 +109,11 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
         registry: metrics.registry,
         readiness: () => {
           const s = store.current;
-          return { ready: store.ready, details: { source: source.name, generation: s?.generation ?? 0, snapshotAgeSeconds: s ? (Date.now() - s.builtAt) / 1000 : null, ...wiring.details?.() } };
+          const dataTime = warm?.dataTime() ?? s?.builtAt;
+          return {
+            ready: store.ready,
+            details: { source: source.name, generation: s?.generation ?? 0, snapshotAgeSeconds: dataTime !== undefined ? (Date.now() - dataTime) / 1000 : null, ...wiring.details?.(), ...warm?.details() },
+          };
         },
       }).catch(async (err: NodeJS.ErrnoException) => {
         await grpcServer.stop(0);
@@ -113,6 +134,7 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
     else logger.debug('serving new snapshot', fields);
     first = false;
   });
+  warm?.begin();
   await source.start(store);
 
   return new Promise<number>((resolve) => {
@@ -126,6 +148,8 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
       certificates?.stop();
       await source.stop().catch((err: unknown) => logger.warn('source did not stop cleanly', { error: err }));
       await wiring.stop?.().catch((err: unknown) => logger.warn('status reporter did not stop cleanly', { error: err }));
+      // Last, so what was pending is in the file when the next crdns starts.
+      await warm?.close().catch((err: unknown) => logger.warn('snapshot file not written on stop', { error: err }));
       store.close();
       await grpcServer.stop();
       await http?.close();
@@ -160,7 +184,7 @@ async function openTlsFiles(cfg: ServeConfig, logger: Logger, metrics: Metrics):
 async function makeSource(cfg: ServeConfig, v: FlagValues, logger: Logger, ctx: WiringContext): Promise<SourceWiring> {
   if (cfg.manifests !== undefined) {
     const log = logger.child({ source: 'manifests', dir: cfg.manifests });
-    const source = new ManifestFolderSource({ dir: cfg.manifests, logger: log });
+    const source = new ManifestFolderSource({ dir: cfg.manifests, logger: log, annotationPrefixes: cfg.annotationPrefixes });
     registerManifestMetrics(ctx.registry, () => source.problems());
     return { source };
   }

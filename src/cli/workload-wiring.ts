@@ -9,14 +9,16 @@
 import type { EndpointProblem } from '../endpoint/endpoint.js';
 import { WorkloadEventReporter, type WorkloadProblem, type WorkloadRef } from '../feedback/workload-events.js';
 import type { Logger } from '../logger.js';
-import { INGRESS, SERVICE, type ObjectMeta } from '../sources/services/resources.js';
+import type { ResourceWatch } from '../observe/source-metrics.js';
+import { describeDerivedProblem } from '../sources/services/derived-problem.js';
+import { GRPCROUTE, HTTPROUTE, INGRESS, SERVICE, type ObjectMeta } from '../sources/services/resources.js';
 import { PeerWorkloads } from '../sources/peers/peer-workloads.js';
 import { WorkloadSource, type WorkloadKind } from '../sources/services/workload-source.js';
 import type { RebuildEvent } from '../store/zone-store.js';
 import type { WiringContext } from './kubernetes-flags.js';
 import { UsageError, type FlagValues } from './options.js';
 import type { ClusterFlags } from './peer-flags.js';
-import type { SourceFlags } from './source-flags.js';
+import type { SourceFlags, SourceKind } from './source-flags.js';
 import type { PartitionSink } from '../store/zone-store.js';
 
 export interface WorkloadWiring {
@@ -27,18 +29,28 @@ export interface WorkloadWiring {
   /** Whether a store key belongs to one of these partitions. */
   owns(key: string): boolean;
   connected(): boolean;
+  /** This cluster's watches, by resource, for metrics. */
+  watches(): ResourceWatch[];
   /** A peer's state as its DNSEndpoint watch judges it (same API server): lost withdraws its workload records too. */
   setPeerLost(peer: string, lost: boolean): void;
 }
 
-const PREFIX: Record<WorkloadKind, string> = { service: 'service:', ingress: 'ingress:' };
+const PREFIX: Record<WorkloadKind, string> = { service: 'service:', ingress: 'ingress:', httproute: 'httproute:', grpcroute: 'grpcroute:' };
+const WORKLOAD_OF: Partial<Record<SourceKind, WorkloadKind>> = { service: 'service', ingress: 'ingress', 'gateway-httproute': 'httproute', 'gateway-grpcroute': 'grpcroute' };
+const RESOURCE_OF: Record<WorkloadKind, { apiVersion: string; kind: string }> = { service: SERVICE, ingress: INGRESS, httproute: HTTPROUTE, grpcroute: GRPCROUTE };
 
 export function workloadWiring(v: FlagValues, flags: SourceFlags, clusters: ClusterFlags, logger: Logger, ctx: WiringContext): WorkloadWiring | undefined {
   const cluster = clusters.cluster;
-  const kinds = flags.kinds.filter((k): k is WorkloadKind => k === 'service' || k === 'ingress');
+  const kinds = flags.kinds.flatMap((k) => {
+    const w = WORKLOAD_OF[k];
+    return w ? [w] : [];
+  });
   if (kinds.length === 0) return undefined;
   // A peer's DNSEndpoint keys are "<peer>:ns/name": a peer named like a kind would collide with this cluster's keys of that kind.
-  for (const p of clusters.peers) if ((kinds as string[]).includes(p.name)) throw new UsageError(`--peer: "${p.name}" cannot be a peer name together with --source ${p.name}`);
+  for (const p of clusters.peers) {
+    const kind = kinds.find((k) => k === p.name);
+    if (kind) throw new UsageError(`--peer: "${p.name}" cannot be a peer name together with --source ${flags.kinds.find((k) => WORKLOAD_OF[k] === kind) ?? kind}`);
+  }
   const log = logger.child({ source: 'workloads' });
   let reporter: WorkloadEventReporter | undefined;
   const source = new WorkloadSource({
@@ -96,6 +108,7 @@ export function workloadWiring(v: FlagValues, flags: SourceFlags, clusters: Clus
     },
     owns: (key) => kindOf(key) !== undefined,
     connected: () => source.connected,
+    watches: () => source.watches(),
     onRebuild: (e) => {
       if (!reporter) return;
       for (const [key, t] of e.touched) {
@@ -111,7 +124,7 @@ export function workloadWiring(v: FlagValues, flags: SourceFlags, clusters: Clus
 }
 
 function refOf(kind: WorkloadKind, meta: ObjectMeta): WorkloadRef {
-  const k = kind === 'service' ? SERVICE : INGRESS;
+  const k = RESOURCE_OF[kind];
   return {
     apiVersion: k.apiVersion,
     kind: k.kind,
@@ -123,9 +136,6 @@ function refOf(kind: WorkloadKind, meta: ObjectMeta): WorkloadRef {
   };
 }
 
-/** e.g. `record www.example.org CNAME field=targets[0]: ...`: the entry was derived, so name it by what it would have published. */
 function endpointProblem(endpoints: readonly unknown[], p: EndpointProblem): WorkloadProblem {
-  const entry = p.index >= 0 ? (endpoints[p.index] as { dnsName?: unknown; recordType?: unknown } | undefined) : undefined;
-  const what = entry && typeof entry.dnsName === 'string' ? `record ${entry.dnsName} ${String(entry.recordType ?? '')}` : 'object';
-  return { reason: 'InvalidEndpoint', message: `${what}${p.field ? ` field=${p.field}` : ''}: ${p.reason}` };
+  return { reason: 'InvalidEndpoint', message: describeDerivedProblem(endpoints, p) };
 }

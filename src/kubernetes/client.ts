@@ -107,6 +107,50 @@ export async function getJson(kc: KubeConfig, path: string, query: Record<string
 }
 
 /**
+ * A write (POST, PUT, PATCH, DELETE) of JSON to any API path, the answer
+ * decoded as JSON: for clients that own objects (`crdns probe`), which, like
+ * getJson's readers, need no generated client per kind.
+ */
+export async function sendJson(
+  kc: KubeConfig,
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  body: unknown,
+  signal: AbortSignal,
+  contentType = 'application/json',
+): Promise<unknown> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig has no current cluster');
+  const url = new URL(cluster.server + path);
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const headers: Record<string, string | number> = { Accept: 'application/json' };
+  if (payload) Object.assign(headers, { 'Content-Type': contentType, 'Content-Length': payload.length });
+  const opts: https.RequestOptions = { method, headers };
+  await kc.applyToHTTPSOptions(opts);
+  const transport = url.protocol === 'http:' ? http : https;
+  if (url.protocol === 'http:') delete opts.agent;
+  return new Promise((resolve, reject) => {
+    const req = transport.request(url, { ...opts, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status > 299) return reject(new ApiRequestError(status, text, retryAfterSecondsOf(res)));
+        try {
+          resolve(text === '' ? undefined : JSON.parse(text));
+        } catch (err) {
+          reject(new Error(`${method} ${path}: response is not JSON: ${(err as Error).message}`));
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/**
  * The HTTP status of a GET, body discarded: for health endpoints such as
  * /readyz, which answer plain text. Rejects only when no answer came (refused,
  * reset, timed out, aborted); every status, 5xx included, resolves.

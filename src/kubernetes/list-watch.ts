@@ -6,6 +6,7 @@
 
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { getJson } from './client.js';
+import { httpStatusOf } from './errors.js';
 import { probeReadiness } from './readiness-probe.js';
 import type { Reachability } from './reachability.js';
 import type { ListResult, ListWatchClient, WatchStream, WatchStreamHandlers } from './watch-supervisor.js';
@@ -85,6 +86,46 @@ export class ResourceListWatch<T> implements ListWatchClient<T> {
       (err) => handlers.onDone(err),
     );
     return { abort: () => controller.abort() };
+  }
+
+  /**
+   * A one-second watch from resourceVersion on a connection of its own: any
+   * change it delivers, or a 410, is something the caller's open stream
+   * should have delivered too. Nothing here touches the caller's state.
+   */
+  changedSince(resourceVersion: string, signal: AbortSignal): Promise<boolean | undefined> {
+    return new Promise((resolve) => {
+      let settled = false;
+      let controller: AbortController | undefined;
+      // The server ends the watch after timeoutSeconds; this only guards against one that does not.
+      const guard = setTimeout(() => done(undefined), 10_000);
+      const done = (answer: boolean | undefined): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(guard);
+        controller?.abort();
+        resolve(answer);
+      };
+      signal.addEventListener('abort', () => done(undefined), { once: true });
+      const query = { resourceVersion, allowWatchBookmarks: false, labelSelector: this.options.labelSelector, timeoutSeconds: 1 };
+      this.watcher
+        .watch(
+          this.path,
+          query,
+          (type, object) => {
+            if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') done(true);
+            else if (type === 'ERROR') done((object as { code?: unknown } | null)?.code === 410 ? true : undefined);
+          },
+          (err) => done(err ? (httpStatusOf(err) === 410 ? true : undefined) : false),
+        )
+        .then(
+          (c) => {
+            controller = c;
+            if (settled) c.abort();
+          },
+          () => done(undefined),
+        );
+    });
   }
 
   /** Whether the API server is back and ready; the supervisor asks while it waits after a failure. */

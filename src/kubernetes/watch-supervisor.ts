@@ -50,6 +50,13 @@ export interface ListWatchClient<T> {
    * Without it the loop only backs off.
    */
   probe?(signal: AbortSignal): Promise<Reachability>;
+  /**
+   * Whether a new watch from resourceVersion delivers a change (or a 410)
+   * right away: true means the open stream missed what the server has, i.e.
+   * it has stalled without an error; undefined when it cannot tell. Never
+   * rejects. Without it only the idle timeout catches a stalled stream.
+   */
+  changedSince?(resourceVersion: string, signal: AbortSignal): Promise<boolean | undefined>;
 }
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -80,12 +87,23 @@ export interface WatchState {
   failures: number;
   /** Watches aborted by the watchdog for silence. */
   idleRestarts: number;
+  /** Watches restarted because a fresh watch saw changes this one had not delivered. */
+  stallRestarts: number;
   lastError?: string;
 }
 
 export interface WatchSupervisorOptions {
   /** Restart a watch that has delivered nothing (no event, no bookmark) for this long. */
   idleTimeoutMs: number;
+  /**
+   * After this long without anything on the stream, ask (changedSince)
+   * whether the server has changes the stream has not delivered; 0: never.
+   * Catches a silently stalled stream within about this long instead of the
+   * idle timeout, which must stay above the server's bookmark interval.
+   */
+  stallCheckMs: number;
+  /** How long a change seen by the check may still be on its way on the stream before the stream counts as stalled. */
+  stallGraceMs: number;
   /** Abort a list that takes longer than this. */
   listTimeoutMs: number;
   /** Treat a watch that is not open after this long as failed. */
@@ -101,6 +119,8 @@ export interface WatchSupervisorOptions {
 
 export const DEFAULT_SUPERVISOR_OPTIONS: WatchSupervisorOptions = {
   idleTimeoutMs: 5 * 60_000,
+  stallCheckMs: 15_000,
+  stallGraceMs: 2_000,
   listTimeoutMs: 60_000,
   connectTimeoutMs: 30_000,
   minHealthyMs: 5_000,
@@ -110,7 +130,7 @@ export const DEFAULT_SUPERVISOR_OPTIONS: WatchSupervisorOptions = {
   random: Math.random,
 };
 
-type SessionEnd = 'closed' | 'expired' | 'error' | 'idle' | 'stopped';
+type SessionEnd = 'closed' | 'expired' | 'error' | 'idle' | 'stalled' | 'stopped';
 
 interface SessionResult {
   end: SessionEnd;
@@ -152,6 +172,7 @@ export class WatchSupervisor<T extends WithResourceVersion> {
     relists: 0,
     failures: 0,
     idleRestarts: 0,
+    stallRestarts: 0,
   };
 
   constructor(
@@ -220,6 +241,10 @@ export class WatchSupervisor<T extends WithResourceVersion> {
         case 'idle':
           this.current.idleRestarts++;
           log.warn('watch silent for too long; restarting it', { ...fields, idleTimeoutMs: this.options.idleTimeoutMs });
+          break;
+        case 'stalled':
+          this.current.stallRestarts++;
+          log.warn('watch stalled: a fresh watch saw changes this one did not deliver; restarting it', fields);
           break;
         case 'error':
           this.fail(result.error, 'watch failed');
@@ -316,6 +341,8 @@ export class WatchSupervisor<T extends WithResourceVersion> {
       let streamError: WatchEventStatus | undefined;
       let lastActivity = startedAt;
       let watchdog: NodeJS.Timeout | undefined;
+      let stallTimer: NodeJS.Timeout | undefined;
+      const stallAbort = new AbortController();
       const connectTimer = setTimeout(
         () => finish('error', timeoutError(`watch not open after ${this.options.connectTimeoutMs} ms`)),
         this.options.connectTimeoutMs,
@@ -326,6 +353,8 @@ export class WatchSupervisor<T extends WithResourceVersion> {
         finished = true;
         clearTimeout(connectTimer);
         clearTimeout(watchdog);
+        clearTimeout(stallTimer);
+        stallAbort.abort();
         if (this.endSession === finishFromOutside) this.endSession = undefined;
         if (stream) abortQuietly(stream);
         if (this.current.connected) {
@@ -346,6 +375,24 @@ export class WatchSupervisor<T extends WithResourceVersion> {
         const idleFor = Date.now() - lastActivity;
         if (idleFor >= this.options.idleTimeoutMs) finish('idle');
         else watchdog = setTimeout(checkIdle, this.options.idleTimeoutMs - idleFor);
+      };
+      const changedSince = this.client.changedSince?.bind(this.client);
+      const stallEvery = this.options.stallCheckMs;
+      const checkStall = async (): Promise<void> => {
+        if (finished || !changedSince) return;
+        const quietFor = Date.now() - lastActivity;
+        if (quietFor < stallEvery) {
+          stallTimer = setTimeout(() => void checkStall(), stallEvery - quietFor);
+          return;
+        }
+        const before = lastActivity;
+        const changed = await changedSince(this.resourceVersion, stallAbort.signal);
+        if (finished) return;
+        // What the check saw may still be on its way on this stream: give it a moment.
+        if (changed === true) await pause(this.options.stallGraceMs, stallAbort.signal);
+        if (finished) return;
+        if (changed === true && lastActivity === before) finish('stalled');
+        else stallTimer = setTimeout(() => void checkStall(), stallEvery);
       };
 
       const handlers: WatchStreamHandlers = {
@@ -393,6 +440,7 @@ export class WatchSupervisor<T extends WithResourceVersion> {
           this.current.connected = true;
           this.notify();
           watchdog = setTimeout(checkIdle, this.options.idleTimeoutMs);
+          if (stallEvery > 0 && changedSince) stallTimer = setTimeout(() => void checkStall(), stallEvery);
         },
         (err: unknown) => finish('error', err),
       );

@@ -36,7 +36,13 @@ export class Metrics implements QueryObserver {
   private readonly buildSeconds = new client.Histogram({ name: 'crdns_snapshot_build_seconds', help: 'Time to rebuild the snapshot after a change.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry] });
   private readonly tlsReloadFailures = new client.Counter({ name: 'crdns_tls_reload_failures_total', help: 'Re-reads of the --tls-* files that were refused (unreadable, not PEM, key not matching); the last good certificate kept serving.', registers: [this.registry] });
 
-  constructor(snapshot: () => Snapshot | undefined, ready: () => boolean, build: { version: string } = { version: 'unknown' }) {
+  /**
+   * `build.dataTime`: when the data served was built, if not when the
+   * snapshot was (data restored from --snapshot-file was built by the crdns
+   * that wrote it); the age and timestamp gauges then follow it.
+   */
+  constructor(snapshot: () => Snapshot | undefined, ready: () => boolean, build: { version: string; dataTime?: () => number | undefined } = { version: 'unknown' }) {
+    const builtAt = (s: Snapshot): number => build.dataTime?.() ?? s.builtAt;
     client.collectDefaultMetrics({ register: this.registry });
     new client.Gauge({ name: 'crdns_build_info', help: 'Always 1; the labels say which crdns and which Node.js are running.', labelNames: ['version', 'node'], registers: [this.registry] }).set({ version: build.version, node: process.version }, 1);
     new client.Gauge({
@@ -45,16 +51,16 @@ export class Metrics implements QueryObserver {
       registers: [this.registry],
       collect() {
         const s = snapshot();
-        this.set(s ? s.builtAt / 1000 : 0);
+        this.set(s ? builtAt(s) / 1000 : 0);
       },
     });
     new client.Gauge({
       name: 'crdns_snapshot_age_seconds',
-      help: 'Seconds since the snapshot being served was built; grows while no change arrives, e.g. while the Kubernetes API is unreachable.',
+      help: 'Seconds since the data being served was built (by the crdns that wrote --snapshot-file, while serving from it); grows while no change arrives, e.g. while the Kubernetes API is unreachable.',
       registers: [this.registry],
       collect() {
         const s = snapshot();
-        this.set(s ? (Date.now() - s.builtAt) / 1000 : -1);
+        this.set(s ? (Date.now() - builtAt(s)) / 1000 : -1);
       },
     });
     new client.Gauge({

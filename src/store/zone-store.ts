@@ -36,6 +36,8 @@ interface Validated {
   problems: EndpointProblem[];
   /** The partition (source) it came from; '' for the store's own sink methods. */
   partition: string;
+  /** Read from --snapshot-file, not from a live source: served, but never reported back to the object. */
+  restored: boolean;
 }
 
 /** One source's share of the store, e.g. one cluster's DNSEndpoints. */
@@ -67,6 +69,28 @@ export interface PartitionStats {
   records: number;
   synced: boolean;
   lost: boolean;
+  /** Its objects came from --snapshot-file and no live listing has replaced them yet. */
+  restored: boolean;
+  gatesReadiness: boolean;
+}
+
+/**
+ * One partition's objects as its source handed them over (keys without the
+ * partition's prefix, so they go back in through the same stamping), for
+ * --snapshot-file. Source objects rather than built records: on the way back
+ * they pass the same validation and zone build as live ones.
+ */
+export interface SavedPartition {
+  name: string;
+  objects: EndpointObject[];
+}
+
+/** What restore() did with each saved partition. */
+export interface RestoreResult {
+  restored: string[];
+  skipped: Array<{ name: string; reason: string }>;
+  /** Whether the restored data made the store ready (every partition readiness waits for is listed or restored). */
+  ready: boolean;
 }
 
 export interface ZoneStoreOptions {
@@ -117,6 +141,16 @@ export interface RebuildEvent {
   incremental: boolean;
 }
 
+interface PartitionState {
+  options: PartitionOptions;
+  synced: boolean;
+  lost: boolean;
+  /** Its source has handed over a complete listing (replaceAll) at least once. */
+  listed: boolean;
+  /** It holds objects from restore() that no live listing has replaced yet. */
+  restored: boolean;
+}
+
 export class ZoneStore implements EndpointSink {
   private readonly objects = new Map<string, Validated>();
   private readonly ctx: ValidationContext;
@@ -124,7 +158,7 @@ export class ZoneStore implements EndpointSink {
   private readonly clock: () => number;
   private readonly listeners: ((e: RebuildEvent) => void)[] = [];
   private snapshot: Snapshot | undefined;
-  private readonly partitions = new Map<string, { options: PartitionOptions; synced: boolean; lost: boolean }>();
+  private readonly partitions = new Map<string, PartitionState>();
 
   private isSynced = false;
   private dirty = false;
@@ -158,22 +192,16 @@ export class ZoneStore implements EndpointSink {
     this.clock = opts.clock ?? Date.now;
     this.builder = new SnapshotBuilder(opts.zones);
     this.incremental = opts.incremental ?? true;
-    this.partitions.set('', { options: { gatesReadiness: true }, synced: false, lost: false });
+    this.partitions.set('', { options: { gatesReadiness: true }, synced: false, lost: false, listed: false, restored: false });
   }
 
   /** A sink for one source among several; the store's own sink methods are partition ''. */
   partition(name: string, options: PartitionOptions): PartitionSink {
     if (name === '' || this.partitions.has(name)) throw new Error(`partition ${JSON.stringify(name)} exists already`);
-    const state = { options, synced: false, lost: false };
+    const state: PartitionState = { options, synced: false, lost: false, listed: false, restored: false };
     this.partitions.set(name, state);
     const prefix = options.keyPrefix ?? '';
-    const stamp = (o: EndpointObject): EndpointObject => {
-      if (prefix === '' && options.cluster === undefined && options.locality === undefined) return o;
-      const origin = { ...o.origin };
-      if (options.cluster !== undefined) origin.cluster = options.cluster;
-      if (options.locality !== undefined) origin.locality = options.locality;
-      return { ...o, key: prefix + o.key, origin };
-    };
+    const stamp = (o: EndpointObject): EndpointObject => stampObject(o, options);
     return {
       replaceAll: (objects) => this.replaceIn(name, objects.map(stamp)),
       upsert: (object) => {
@@ -212,6 +240,15 @@ export class ZoneStore implements EndpointSink {
   }
 
   private replaceIn(partition: string, objects: readonly EndpointObject[]): void {
+    const state = this.partitions.get(partition);
+    if (state?.restored) {
+      // The first live listing replaces the saved data wholesale: every object is then new, so it is
+      // validated afresh and reported on as on any start, even where it equals what was saved.
+      for (const [key, v] of this.objects) if (v.partition === partition) this.delete(key);
+      state.restored = false;
+      this.logger.info('live listing replaces the snapshot file\'s data', { partition: partition === '' ? undefined : partition, objects: objects.length });
+    }
+    if (state) state.listed = true;
     const keep = new Set(objects.map((o) => o.key));
     for (const [key, v] of this.objects) {
       if (v.partition === partition && !keep.has(key)) this.delete(key);
@@ -259,6 +296,64 @@ export class ZoneStore implements EndpointSink {
     this.schedule();
   }
 
+  /**
+   * The objects of every partition whose data is worth keeping: listed by
+   * its source, or restored and not replaced yet (a peer still unreachable).
+   */
+  savedPartitions(): SavedPartition[] {
+    const out = new Map<string, SavedPartition>();
+    for (const [name, p] of this.partitions) if (p.listed || p.restored) out.set(name, { name, objects: [] });
+    for (const v of this.objects.values()) {
+      const saved = out.get(v.partition);
+      if (!saved) continue;
+      const prefix = this.partitions.get(v.partition)?.options.keyPrefix ?? '';
+      saved.objects.push({ ...v.object, key: v.object.key.slice(prefix.length) });
+    }
+    for (const saved of out.values()) saved.objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return [...out.values()];
+  }
+
+  /**
+   * Serves saved objects (from --snapshot-file) in every partition whose
+   * source has not listed yet, until its first live listing replaces them.
+   * They are validated and built like live objects, but never appear among
+   * the touched objects of a rebuild, so no feedback is written from them.
+   * A partition the file names that is not configured now is skipped.
+   */
+  restore(saved: readonly SavedPartition[]): RestoreResult {
+    const result: RestoreResult = { restored: [], skipped: [], ready: false };
+    const now = this.clock();
+    for (const part of saved) {
+      const state = this.partitions.get(part.name);
+      if (!state) {
+        result.skipped.push({ name: part.name, reason: 'no such source configured now' });
+        continue;
+      }
+      if (state.listed || state.restored) {
+        result.skipped.push({ name: part.name, reason: state.listed ? 'already listed live' : 'already restored' });
+        continue;
+      }
+      for (const o of part.objects) this.put(stampObject(o, state.options), now, part.name, true);
+      state.restored = true;
+      this.dirty = true;
+      result.restored.push(part.name);
+    }
+    if (!this.isSynced && result.restored.length > 0) {
+      // Only as ready as live data would make it: every partition readiness waits for must have data.
+      const gating = [...this.partitions].filter(([name, p]) => name !== '' && p.options.gatesReadiness);
+      const waitedFor = gating.length > 0 ? gating.map(([, p]) => p) : [this.partitions.get('') as PartitionState];
+      if (waitedFor.every((p) => p.listed || p.restored)) this.isSynced = true;
+    }
+    result.ready = this.isSynced;
+    this.schedule();
+    return result;
+  }
+
+  /** Partitions still serving restored data, and whether readiness waits for each (this cluster's) or not (a peer's). */
+  restoredPartitions(): Array<{ name: string; gatesReadiness: boolean }> {
+    return [...this.partitions].filter(([, p]) => p.restored).map(([name, p]) => ({ name, gatesReadiness: p.options.gatesReadiness }));
+  }
+
   /** Builds now instead of on the next turn of the event loop; for tests and `crdns check`. */
   flush(): RebuildEvent | undefined {
     return this.rebuild();
@@ -270,10 +365,10 @@ export class ZoneStore implements EndpointSink {
     return named.length > 0 ? named : [this.partitions.get('') as { synced: boolean }];
   }
 
-  private put(object: EndpointObject, now: number, partition: string): void {
+  private put(object: EndpointObject, now: number, partition: string, restored = false): void {
     const fingerprint = objectFingerprint(object);
     const prev = this.objects.get(object.key);
-    if (prev && prev.fingerprint === fingerprint) {
+    if (prev && prev.fingerprint === fingerprint && prev.restored === restored) {
       prev.object = object;
       return;
     }
@@ -282,7 +377,7 @@ export class ZoneStore implements EndpointSink {
     const sameUid = prev !== undefined && prev.object.origin.uid === object.origin.uid;
     const { rrsets, problems } = keepLastGood(object, fresh, sameUid ? prev : undefined);
     if (prev) this.unindex(prev);
-    const v: Validated = { object, fingerprint, rrsets, problems, partition };
+    const v: Validated = { object, fingerprint, rrsets, problems, partition, restored };
     this.objects.set(object.key, v);
     this.index(v);
     // A new version usually changes a few of its entries: only the names whose inputs differ need rebuilding.
@@ -382,7 +477,8 @@ export class ZoneStore implements EndpointSink {
     const touched = new Map<string, TouchedObject>();
     const touch = (key: string): void => {
       const v = this.objects.get(key);
-      if (v && !touched.has(key)) touched.set(key, { object: v.object, problems: problems.get(key) ?? [] });
+      // Saved data is served, never reported: the object may have changed since, and only a live listing says how.
+      if (v && !v.restored && !touched.has(key)) touched.set(key, { object: v.object, problems: problems.get(key) ?? [] });
     };
     for (const key of changes.added) touch(key);
     for (const key of changes.changed) touch(key);
@@ -497,7 +593,7 @@ export class ZoneStore implements EndpointSink {
     const stats = new Map<string, PartitionStats>();
     for (const [name, p] of this.partitions) {
       const c = this.counts.get(name);
-      stats.set(name, { objects: c?.objects ?? 0, records: c?.records ?? 0, synced: p.synced, lost: p.lost });
+      stats.set(name, { objects: c?.objects ?? 0, records: c?.records ?? 0, synced: p.synced, lost: p.lost, restored: p.restored, gatesReadiness: p.options.gatesReadiness });
     }
     return stats;
   }
@@ -523,4 +619,14 @@ export class ZoneStore implements EndpointSink {
       });
     }
   }
+}
+
+/** An object as its partition hands it to the store: key prefixed, origin naming the partition's cluster. */
+function stampObject(o: EndpointObject, options: PartitionOptions): EndpointObject {
+  const prefix = options.keyPrefix ?? '';
+  if (prefix === '' && options.cluster === undefined && options.locality === undefined) return o;
+  const origin = { ...o.origin };
+  if (options.cluster !== undefined) origin.cluster = options.cluster;
+  if (options.locality !== undefined) origin.locality = options.locality;
+  return { ...o, key: prefix + o.key, origin };
 }

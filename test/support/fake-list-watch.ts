@@ -68,6 +68,13 @@ export class FakeListWatch implements ListWatchClient<FakeObject> {
   reachability: Reachability | 'hang' | undefined = undefined;
   /** When each probe was asked (Date.now()), and its signal. */
   probes: Array<{ at: number; signal: AbortSignal }> = [];
+  /**
+   * What the stall check (changedSince) answers right now. Undefined, the
+   * default: the fake has no such check, as a client without one.
+   */
+  changedAnswer: boolean | 'unknown' | undefined = undefined;
+  /** The resourceVersion each stall check was asked about. */
+  stallChecks: string[] = [];
   /** When each list and watch call was made (Date.now()), in order. */
   attempts: Array<{ what: 'list' | 'watch'; at: number }> = [];
 
@@ -78,6 +85,15 @@ export class FakeListWatch implements ListWatchClient<FakeObject> {
       const now = this.reachability;
       if (now === 'hang' || now === undefined) return new Promise<never>(() => {});
       return Promise.resolve(now);
+    };
+  }
+
+  get changedSince(): ((resourceVersion: string, signal: AbortSignal) => Promise<boolean | undefined>) | undefined {
+    if (this.changedAnswer === undefined) return undefined;
+    return (resourceVersion) => {
+      this.stallChecks.push(resourceVersion);
+      const now = this.changedAnswer;
+      return Promise.resolve(now === 'unknown' ? undefined : now);
     };
   }
 

@@ -39,7 +39,8 @@ import { loadKubeConfig } from '../../kubernetes/client.js';
 import { ResourceListWatch } from '../../kubernetes/list-watch.js';
 import { describeError } from '../../kubernetes/errors.js';
 import { silentLogger, type Logger } from '../../logger.js';
-import { WatchSupervisor, type ChangeType, type ListWatchClient, type WatchState } from '../../kubernetes/watch-supervisor.js';
+import { summarizeWatches, type WatchSummary } from '../../kubernetes/watch-summary.js';
+import { WatchSupervisor, type ChangeType, type ListWatchClient } from '../../kubernetes/watch-supervisor.js';
 
 export interface DnsEndpointSourceOptions {
   /** Path of a kubeconfig file. Without it: $KUBECONFIG, ~/.kube/config, then in-cluster credentials. */
@@ -77,24 +78,11 @@ export interface DnsEndpointSourceOptions {
   listWatchFactory?: (scope: { namespace?: string; labelSelector?: string }) => ListWatchClient<DnsEndpointResource>;
 }
 
-export interface DnsEndpointSourceState {
+export interface DnsEndpointSourceState extends WatchSummary {
   /** The sink has received the first full listing. */
   synced: boolean;
-  /** Every scope has an open watch stream right now. */
-  connected: boolean;
-  /**
-   * ms since epoch when the least recently confirmed scope was last known
-   * current (successful list, open stream, event or bookmark). "now minus this"
-   * is how stale the served data may be. Undefined before the first list.
-   */
-  lastSyncTime?: number;
   /** Objects currently known. */
   objects: number;
-  restarts: number;
-  relists: number;
-  failures: number;
-  idleRestarts: number;
-  lastError?: string;
 }
 
 interface Scope {
@@ -152,22 +140,7 @@ export class DnsEndpointSource implements EndpointSource, ObjectDirectory {
   }
 
   get state(): DnsEndpointSourceState {
-    const states = this.scopes.map((scope) => scope.supervisor.state);
-    const freshness = states.map((s) => Math.max(s.lastListTime ?? 0, s.lastActivityTime ?? 0));
-    const oldest = freshness.length > 0 ? Math.min(...freshness) : 0;
-    const lastError = states.find((s) => s.lastError !== undefined)?.lastError;
-    const state: DnsEndpointSourceState = {
-      synced: this.initialSyncDone,
-      connected: states.length > 0 && states.every((s) => s.connected),
-      objects: this.objects.size,
-      restarts: sum(states, 'restarts'),
-      relists: sum(states, 'relists'),
-      failures: sum(states, 'failures'),
-      idleRestarts: sum(states, 'idleRestarts'),
-    };
-    if (oldest > 0) state.lastSyncTime = oldest;
-    if (lastError !== undefined) state.lastError = lastError;
-    return state;
+    return { synced: this.initialSyncDone, objects: this.objects.size, ...summarizeWatches(this.scopes.map((scope) => scope.supervisor.state)) };
   }
 
   lookup(key: string): DirectoryEntry | undefined {
@@ -283,8 +256,4 @@ export class DnsEndpointSource implements EndpointSource, ObjectDirectory {
       this.logger.error('endpoint sink threw', { error: describeError(err) });
     }
   }
-}
-
-function sum(states: ReadonlyArray<Readonly<WatchState>>, field: 'restarts' | 'relists' | 'failures' | 'idleRestarts'): number {
-  return states.reduce((total, s) => total + s[field], 0);
 }

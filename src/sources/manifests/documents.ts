@@ -9,12 +9,14 @@
  *
  * Only the envelope is checked here (kind, apiVersion, metadata.name, that
  * spec.endpoints is a list); each endpoint is validated later on its own, so
- * one bad entry cannot hide its siblings.
+ * one bad entry cannot hide its siblings. Services and Ingresses are turned
+ * into entries here too (workload-documents.ts), published without readiness.
  */
 import { isUtf8 } from 'node:buffer';
 import { LineCounter, isCollection, isMap, isSeq, parseAllDocuments, visit, type Document } from 'yaml';
 import type { EndpointObject } from '../../endpoint/endpoint.js';
 import { parseStrictJson, type JsonDocument, type Position } from './strict-json.js';
+import { convertWorkload, WORKLOAD_KEY_PREFIX, workloadEnvelopeProblem, workloadKindOf } from './workload-documents.js';
 
 export const DNSENDPOINT_API_VERSION = 'externaldns.k8s.io/v1alpha1';
 export const DNSENDPOINT_KIND = 'DNSEndpoint';
@@ -27,9 +29,10 @@ export interface ManifestProblem {
    * parse: the file is not valid YAML/JSON; read: it could not be read;
    * document: a DNSEndpoint in it is malformed; duplicate: its key is already
    * defined by an earlier document; folder: the folder itself could not be listed;
-   * not-manifest: a file named explicitly (to `check`) that crdns would never read.
+   * not-manifest: a file named explicitly (to `check`) that crdns would never read;
+   * annotation: a Service's or Ingress's annotation value was ignored (the rest of it is served).
    */
-  kind: 'parse' | 'read' | 'document' | 'duplicate' | 'folder' | 'not-manifest';
+  kind: 'parse' | 'read' | 'document' | 'duplicate' | 'folder' | 'not-manifest' | 'annotation';
   file: string;
   line?: number;
   column?: number;
@@ -54,6 +57,20 @@ export interface ParsedManifest {
   ignoredDocuments: IgnoredDocument[];
   /** Non-empty documents seen, List items counted one by one. */
   documents: number;
+  /** Worth saying but not wrong: a Service's name that the manifest gives no address for. */
+  notes: ManifestNote[];
+}
+
+export interface ManifestNote {
+  /** file#document, as in IgnoredDocument. */
+  origin: string;
+  object: string;
+  message: string;
+}
+
+export interface ParseOptions {
+  /** Where Services' and Ingresses' ExternalDNS annotations are read; default both ExternalDNS prefixes. */
+  annotationPrefixes?: readonly string[];
 }
 
 /** A document of another kind (ConfigMap, Service...), skipped as kubectl users expect. */
@@ -61,6 +78,8 @@ export interface IgnoredDocument {
   /** file#document, or file#document.items[i] for a List item. */
   origin: string;
   kind: string;
+  /** Why a document of a kind crdns reads under another apiVersion was not read (a Knative Service, a v1beta1 Ingress). */
+  note?: string;
 }
 
 export interface ManifestParseFailure {
@@ -136,7 +155,7 @@ type LocatedDocument = JsonDocument;
  * are parsed as strict JSON (a YAML parser would accept `{"a":}`), YAML files
  * as YAML 1.2 with duplicate keys rejected, like kubectl's strict decoding.
  */
-export function parseManifestText(text: string, file: string): ManifestParseResult {
+export function parseManifestText(text: string, file: string, options: ParseOptions = {}): ManifestParseResult {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const nul = text.indexOf('\u0000');
   if (nul >= 0) {
@@ -155,7 +174,7 @@ export function parseManifestText(text: string, file: string): ManifestParseResu
     return { ok: false, error: { kind: 'parse', file, line: 1, column: 1, message: errorMessage(err) } };
   }
 
-  const out: ParsedManifest = { ok: true, objects: [], problems: [], rejectedKeys: [], ignored: 0, ignoredDocuments: [], documents: 0 };
+  const out: ParsedManifest = { ok: true, objects: [], problems: [], rejectedKeys: [], ignored: 0, ignoredDocuments: [], documents: 0, notes: [] };
   docs.forEach((doc, d) => {
     if (doc.value === null || doc.value === undefined) return; // empty document, e.g. a trailing "---"
     if (isList(doc.value)) {
@@ -168,11 +187,11 @@ export function parseManifestText(text: string, file: string): ManifestParseResu
       }
       items.forEach((item, i) => {
         const at = doc.itemAt(i) ?? doc.at;
-        readDocument(item, file, d, `${file}#${d}.items[${i}]`, at, out, 'List item');
+        readDocument(item, file, d, `${file}#${d}.items[${i}]`, at, out, 'List item', options);
       });
       return;
     }
-    readDocument(doc.value, file, d, `${file}#${d}`, doc.at, out, 'document');
+    readDocument(doc.value, file, d, `${file}#${d}`, doc.at, out, 'document', options);
   });
   return out;
 }
@@ -206,7 +225,7 @@ function keyOf(meta: unknown): string | undefined {
   return `${typeof ns === 'string' && ns !== '' ? ns : 'default'}/${meta.name}`;
 }
 
-function readDocument(value: unknown, file: string, d: number, origin: string, at: Position, out: ParsedManifest, what: 'document' | 'List item'): void {
+function readDocument(value: unknown, file: string, d: number, origin: string, at: Position, out: ParsedManifest, what: 'document' | 'List item', options: ParseOptions): void {
   out.documents++;
   const problem = (message: string, object?: string): void => {
     out.problems.push({ kind: 'document', file, document: d, ...at, message, ...(object !== undefined ? { object } : {}) });
@@ -216,7 +235,8 @@ function readDocument(value: unknown, file: string, d: number, origin: string, a
   const kind = value.kind;
   if (kind === undefined || kind === null || kind === '') return problem(`${what} has no kind: a Kubernetes object needs apiVersion and kind (kubectl refuses it too)`);
   if (typeof kind !== 'string') return problem(`${what}'s kind is ${describe(kind)}, not a string`);
-  if (kind !== DNSENDPOINT_KIND) {
+  const workload = workloadKindOf(value.apiVersion, kind);
+  if (kind !== DNSENDPOINT_KIND && workload === undefined) {
     const apiVersion = value.apiVersion;
     const ourGroup = typeof apiVersion === 'string' && apiVersion.startsWith(`${DNSENDPOINT_API_VERSION.split('/')[0]}/`);
     if (kind.toLowerCase() === DNSENDPOINT_KIND.toLowerCase()) {
@@ -226,14 +246,15 @@ function readDocument(value: unknown, file: string, d: number, origin: string, a
       return problem(`kind ${JSON.stringify(kind)} in apiVersion ${JSON.stringify(apiVersion)} is not ${DNSENDPOINT_KIND}, the only kind crdns reads from that group; the document is not served`, keyOf(value.metadata));
     }
     out.ignored++;
-    out.ignoredDocuments.push({ origin, kind });
+    const reads = kind === 'Service' ? 'v1 Services' : kind === 'Ingress' ? 'networking.k8s.io/v1 Ingresses' : undefined;
+    out.ignoredDocuments.push({ origin, kind, ...(reads ? { note: `apiVersion ${JSON.stringify(apiVersion)}; crdns reads ${reads}` } : {}) });
     return;
   }
 
   const meta = value.metadata;
-  if (!isPlainObject(meta)) return problem('DNSEndpoint has no metadata');
+  if (!isPlainObject(meta)) return problem(`${kind} has no metadata`);
   const name = meta.name;
-  if (typeof name !== 'string' || name === '') return problem('DNSEndpoint has no metadata.name');
+  if (typeof name !== 'string' || name === '') return problem(`${kind} has no metadata.name`);
   if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
     return problem(`metadata.name "${name}" is not a valid Kubernetes object name (lowercase DNS subdomain)`);
   }
@@ -242,6 +263,18 @@ function readDocument(value: unknown, file: string, d: number, origin: string, a
     return problem(`metadata.namespace ${JSON.stringify(ns)} is not a valid Kubernetes namespace (lowercase DNS label)`);
   }
   const namespace = typeof ns === 'string' && ns !== '' ? ns : 'default';
+  if (workload !== undefined) {
+    const key = `${WORKLOAD_KEY_PREFIX[workload]}${namespace}/${name}`;
+    const envelope = workloadEnvelopeProblem(workload, value);
+    if (envelope !== undefined) return problem(`${kind} ${envelope}`, key);
+    const converted = convertWorkload(workload, value, options.annotationPrefixes);
+    for (const p of converted.problems) {
+      out.problems.push({ kind: 'annotation', file, document: d, ...at, object: key, message: `annotation ${p.annotation}: ${p.reason}; ignored` });
+    }
+    if (converted.note !== undefined) out.notes.push({ origin, object: key, message: converted.note });
+    out.objects.push({ key, origin: { source: MANIFEST_SOURCE, namespace, name, file: origin }, endpoints: converted.endpoints });
+    return;
+  }
   const key = `${namespace}/${name}`;
 
   if (value.apiVersion !== DNSENDPOINT_API_VERSION) {

@@ -26,9 +26,10 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { sameObject, type EndpointObject, type EndpointSink, type EndpointSource } from '../../endpoint/endpoint.js';
 import { silentLogger, type Logger } from '../../logger.js';
-import { formatManifestProblem, type ManifestProblem } from './documents.js';
+import { formatManifestProblem, type ManifestNote, type ManifestProblem } from './documents.js';
 import { compareNames, ManifestSet } from './manifest-set.js';
 import { readFolder } from './read-files.js';
+import { manifestKindOfKey } from './workload-documents.js';
 
 export interface ManifestFolderOptions {
   dir: string;
@@ -47,8 +48,11 @@ export interface ManifestFolderOptions {
    * be read or parsed (warn, "manifest file unusable"), any other (warn,
    * "manifest problem"); a file that parses again (info); the sink or the
    * watcher failing (error). Fields: file, kind, line, column, document, object, reason.
+   * Notes (a Service name the manifest gives no address) are logged once at info.
    */
   logger?: Logger;
+  /** Where Services' and Ingresses' ExternalDNS annotations are read; default both ExternalDNS prefixes. */
+  annotationPrefixes?: readonly string[];
 }
 
 export interface ManifestChange {
@@ -68,6 +72,9 @@ export class ManifestFolderSource implements EndpointSource {
   private emitted = new Map<string, EndpointObject>();
   private current: ManifestProblem[] = [];
   private reported = new Set<string>();
+  private reportedNotes = new Set<string>();
+  /** Said once per process: that these records do not follow any readiness. */
+  private saidNoReadiness = false;
   private folderProblem: ManifestProblem | undefined;
 
   private watcher: FSWatcher | undefined;
@@ -85,7 +92,7 @@ export class ManifestFolderSource implements EndpointSource {
     this.opts = opts;
     this.dir = opts.dir;
     this.logger = opts.logger ?? silentLogger;
-    this.set = new ManifestSet({ settleMs: opts.settleMs ?? 1000 });
+    this.set = new ManifestSet({ settleMs: opts.settleMs ?? 1000, ...(opts.annotationPrefixes ? { annotationPrefixes: opts.annotationPrefixes } : {}) });
   }
 
   /** Current file-level and document-level problems, in file name order. */
@@ -123,9 +130,10 @@ export class ManifestFolderSource implements EndpointSource {
 
   private async initialLoad(sink: EndpointSink): Promise<void> {
     await readFolder(this.dir, this.set);
-    const { objects, problems } = this.set.resolve();
+    const { objects, problems, notes } = this.set.resolve();
     this.emitted = objects;
     this.publishProblems(problems);
+    this.publishNotes(objects, notes);
     this.set.takeRecovered();
     sink.replaceAll([...objects.values()].sort((a, b) => compareNames(a.key, b.key)));
     sink.synced();
@@ -183,8 +191,9 @@ export class ManifestFolderSource implements EndpointSource {
       return;
     }
     if (this.stopped) return;
-    const { objects, problems } = this.set.resolve();
+    const { objects, problems, notes } = this.set.resolve();
     this.publishProblems(problems);
+    this.publishNotes(objects, notes);
     for (const file of this.set.takeRecovered()) this.logger.info('manifest file readable again', { file });
     this.apply(objects);
     this.recheckHeld();
@@ -233,6 +242,23 @@ export class ManifestFolderSource implements EndpointSource {
       if (!this.reported.has(id)) this.logProblem(p);
     }
     this.reported = now;
+  }
+
+  private publishNotes(objects: ReadonlyMap<string, EndpointObject>, notes: readonly ManifestNote[]): void {
+    if (!this.saidNoReadiness) {
+      const workloads = [...objects.keys()].filter((k) => manifestKindOfKey(k) !== 'dnsendpoint').length;
+      if (workloads > 0) {
+        this.saidNoReadiness = true;
+        this.logger.info('Services and Ingresses from manifest files are published without readiness: a folder has no EndpointSlices', { objects: workloads });
+      }
+    }
+    const now = new Set<string>();
+    for (const n of notes) {
+      const id = `${n.origin}\u0000${n.message}`;
+      now.add(id);
+      if (!this.reportedNotes.has(id)) this.logger.info('manifest note', { object: n.object, document: n.origin, note: n.message });
+    }
+    this.reportedNotes = now;
   }
 
   private logProblem(p: ManifestProblem): void {

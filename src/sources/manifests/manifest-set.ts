@@ -9,7 +9,7 @@
  * rules can be tested apart from the file system.
  */
 import type { EndpointObject } from '../../endpoint/endpoint.js';
-import { parseManifestText, type ManifestProblem } from './documents.js';
+import { parseManifestText, type ManifestNote, type ManifestProblem } from './documents.js';
 
 interface FileState {
   path: string;
@@ -21,6 +21,8 @@ interface FileState {
   error?: ManifestProblem;
   /** Problems of documents inside an otherwise good file. */
   documentProblems: ManifestProblem[];
+  /** Notes about the documents it serves (a Service name with no address). */
+  notes: ManifestNote[];
   /** A read that would serve fewer objects, waiting out the settle time. */
   held?: { text: string; since: number };
 }
@@ -29,6 +31,8 @@ export interface ManifestSetOptions {
   /** How long a file that shrinks or empties must stay unchanged before it is applied, ms. Default 0 (at once). */
   settleMs?: number;
   clock?: () => number;
+  /** Where Services' and Ingresses' annotations are read (documents.ts); default both ExternalDNS prefixes. */
+  annotationPrefixes?: readonly string[];
 }
 
 export type ReadOutcome = { text: string } | { error: NodeJS.ErrnoException };
@@ -38,10 +42,12 @@ export class ManifestSet {
   private recovered: string[] = [];
   private readonly settleMs: number;
   private readonly clock: () => number;
+  private readonly prefixes: readonly string[] | undefined;
 
   constructor(options: ManifestSetOptions = {}) {
     this.settleMs = options.settleMs ?? 0;
     this.clock = options.clock ?? Date.now;
+    this.prefixes = options.annotationPrefixes;
   }
 
   /** Whether some file's shrink is waiting out the settle time (the caller reads again after it). */
@@ -65,7 +71,7 @@ export class ManifestSet {
   update(name: string, path: string, read: ReadOutcome): boolean {
     let st = this.files.get(name);
     if (!st) {
-      st = { path, served: [], documentProblems: [] };
+      st = { path, served: [], documentProblems: [], notes: [] };
       this.files.set(name, st);
     }
     if ('error' in read) {
@@ -78,7 +84,7 @@ export class ManifestSet {
       st.held = undefined;
       return false;
     }
-    const parsed = parseManifestText(read.text, path);
+    const parsed = parseManifestText(read.text, path, this.prefixes ? { annotationPrefixes: this.prefixes } : {});
     if (parsed.ok && this.settleMs > 0 && parsed.objects.length < st.served.length) {
       const now = this.clock();
       if (st.held?.text !== read.text) st.held = { text: read.text, since: now };
@@ -121,6 +127,8 @@ export class ManifestSet {
     }
     st.served = served;
     st.documentProblems = problems;
+    const kept = new Set(served.map((o) => o.origin.file));
+    st.notes = parsed.notes.filter((n) => kept.has(n.origin));
     return true;
   }
 
@@ -128,10 +136,11 @@ export class ManifestSet {
     return this.files.delete(name);
   }
 
-  /** The objects to serve, by key, first file in name order winning; and every current problem. */
-  resolve(): { objects: Map<string, EndpointObject>; problems: ManifestProblem[] } {
+  /** The objects to serve, by key, first file in name order winning; every current problem; notes about what is served. */
+  resolve(): { objects: Map<string, EndpointObject>; problems: ManifestProblem[]; notes: ManifestNote[] } {
     const objects = new Map<string, EndpointObject>();
     const problems: ManifestProblem[] = [];
+    const notes: ManifestNote[] = [];
     for (const name of this.names()) {
       const st = this.files.get(name) as FileState;
       if (st.error) problems.push(st.error);
@@ -147,8 +156,9 @@ export class ManifestSet {
         }
         objects.set(o.key, o);
       }
+      notes.push(...st.notes.filter((n) => objects.get(n.object)?.origin.file === n.origin));
     }
-    return { objects, problems };
+    return { objects, problems, notes };
   }
 }
 

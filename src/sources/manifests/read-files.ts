@@ -2,7 +2,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { EndpointObject } from '../../endpoint/endpoint.js';
-import { decodeManifestBytes, isManifestFileName, notManifestReason, parseManifestText, type IgnoredDocument, type ManifestProblem } from './documents.js';
+import { decodeManifestBytes, isManifestFileName, notManifestReason, parseManifestText, type IgnoredDocument, type ManifestNote, type ManifestProblem } from './documents.js';
 import { compareNames, ManifestSet, type ReadOutcome } from './manifest-set.js';
 
 /** Reads the folder once into `set`. Throws only when the folder itself cannot be listed. */
@@ -59,8 +59,11 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
  * explicitly without a manifest extension is a problem: crdns would never read it. `ignored`
  * lists the documents of other kinds.
  */
-export async function loadManifests(paths: readonly string[]): Promise<{ objects: EndpointObject[]; problems: ManifestProblem[]; files: string[]; ignored: IgnoredDocument[] }> {
-  const set = new ManifestSet();
+export async function loadManifests(
+  paths: readonly string[],
+  options: { annotationPrefixes?: readonly string[] } = {},
+): Promise<{ objects: EndpointObject[]; problems: ManifestProblem[]; files: string[]; ignored: IgnoredDocument[]; notes: ManifestNote[] }> {
+  const set = new ManifestSet(options.annotationPrefixes ? { annotationPrefixes: options.annotationPrefixes } : {});
   const named: ManifestProblem[] = [];
   const ignored: IgnoredDocument[] = [];
   for (const p of paths) {
@@ -85,8 +88,8 @@ export async function loadManifests(paths: readonly string[]): Promise<{ objects
       }
     }
   }
-  const { objects, problems } = set.resolve();
-  return { objects: [...objects.values()].sort((a, b) => compareNames(a.key, b.key)), problems: [...named, ...problems], files: set.names(), ignored };
+  const { objects, problems, notes } = set.resolve();
+  return { objects: [...objects.values()].sort((a, b) => compareNames(a.key, b.key)), problems: [...named, ...problems], files: set.names(), ignored, notes };
 }
 
 /** One-shot read of one folder; `files` are the file names inside it. */

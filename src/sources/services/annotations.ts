@@ -34,7 +34,7 @@ export interface WorkloadAnnotations {
 }
 
 /** The value under the first prefix that has it, and the key it was found under. */
-function find(annotations: Readonly<Record<string, string>>, prefixes: readonly string[], name: string): { key: string; value: string } | undefined {
+export function findAnnotation(annotations: Readonly<Record<string, string>>, prefixes: readonly string[], name: string): { key: string; value: string } | undefined {
   for (const prefix of prefixes) {
     const key = `${prefix}${name}`;
     const value = annotations[key];
@@ -73,16 +73,16 @@ function flag(found: { key: string; value: string } | undefined, fallback: boole
 export function readAnnotations(annotations: Readonly<Record<string, string>> | undefined, prefixes: readonly string[]): WorkloadAnnotations {
   const a = annotations && typeof annotations === 'object' ? annotations : {};
   const problems: AnnotationProblem[] = [];
-  const hostname = find(a, prefixes, 'hostname');
-  const internal = find(a, prefixes, 'internal-hostname');
-  const target = find(a, prefixes, 'target');
-  const ttl = find(a, prefixes, 'ttl');
+  const hostname = findAnnotation(a, prefixes, 'hostname');
+  const internal = findAnnotation(a, prefixes, 'internal-hostname');
+  const target = findAnnotation(a, prefixes, 'target');
+  const ttl = findAnnotation(a, prefixes, 'ttl');
   const result: WorkloadAnnotations = {
     hostnames: hostname ? list(hostname.value) : [],
     internalHostnames: internal ? list(internal.value) : [],
     targets: target ? list(target.value) : [],
-    healthCheck: flag(find(a, prefixes, 'health-check'), true, problems),
-    srv: flag(find(a, prefixes, 'srv'), false, problems),
+    healthCheck: flag(findAnnotation(a, prefixes, 'health-check'), true, problems),
+    srv: flag(findAnnotation(a, prefixes, 'srv'), false, problems),
     problems,
   };
   if (ttl) {

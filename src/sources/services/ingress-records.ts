@@ -52,5 +52,5 @@ export function ingressRecords(ingress: IngressResource, backends: BackendView, 
     if (svc && (svc.spec?.publishNotReadyAddresses === true || svcAnn?.healthCheck === false || svc.spec?.type === 'ExternalName')) gated = false;
     if (hasReadyEndpoint(backends.slices(name))) healthy = true;
   }
-  return { endpoints: records.build(), problems: ann.problems, healthGated: gated, healthy };
+  return { endpoints: records.build(), problems: ann.problems, healthGated: gated, healthy, names: hosts };
 }

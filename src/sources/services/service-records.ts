@@ -64,5 +64,5 @@ export function serviceRecords(service: ServiceResource, slices: readonly Endpoi
 
   // ExternalName has no endpoints to check; publishNotReadyAddresses says readiness must not matter.
   const healthGated = ann.healthCheck && type !== 'ExternalName' && !publishNotReady;
-  return { endpoints: records.build(), problems: ann.problems, healthGated, healthy: hasReadyEndpoint(slices) };
+  return { endpoints: records.build(), problems: ann.problems, healthGated, healthy: hasReadyEndpoint(slices), names: [...ann.hostnames, ...ann.internalHostnames] };
 }

@@ -10,4 +10,11 @@ export interface WorkloadRecords {
   healthGated: boolean;
   /** A ready endpoint exists now (only meaningful when healthGated). */
   healthy: boolean;
+  /**
+   * Every name the object asks to publish (hostname and internal-hostname
+   * annotations, an Ingress's rule hosts), whether or not it got a record: a
+   * manifest folder tells the names that got none, since nothing will ever
+   * give them an address there.
+   */
+  names: string[];
 }

@@ -20,6 +20,7 @@ import { objectFingerprint, type EndpointObject, type EndpointSink } from '../..
 import { loadKubeConfig } from '../../kubernetes/client.js';
 import { describeError } from '../../kubernetes/errors.js';
 import { ResourceListWatch, type ResourceKind } from '../../kubernetes/list-watch.js';
+import { summarizeWatches, type WatchSummary } from '../../kubernetes/watch-summary.js';
 import { WatchSupervisor, type ChangeType, type ListWatchClient } from '../../kubernetes/watch-supervisor.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { DEFAULT_ANNOTATION_PREFIXES, type AnnotationProblem } from './annotations.js';
@@ -27,24 +28,36 @@ import { HoldDown, systemClock, type Clock } from './hold-down.js';
 import { ingressRecords } from './ingress-records.js';
 import {
   ENDPOINTSLICE,
+  GATEWAY,
+  GRPCROUTE,
+  HTTPROUTE,
   INGRESS,
   keyOfMeta,
   SERVICE,
   SERVICE_NAME_LABEL,
   type EndpointSliceResource,
+  type GatewayResource,
   type IngressResource,
   type ObjectMeta,
+  type RouteResource,
   type ServiceResource,
 } from './resources.js';
+import { parentGatewayKeys, routeRecords, type RouteKind } from './route-records.js';
 import { serviceRecords } from './service-records.js';
 import type { WorkloadRecords } from './workload-records.js';
 
-export type WorkloadKind = 'service' | 'ingress';
+export type WorkloadKind = 'service' | 'ingress' | RouteKind;
 
 type Resource = { metadata?: ObjectMeta };
-type Watched = 'services' | 'endpointslices' | 'ingresses';
+export type Watched = 'services' | 'endpointslices' | 'ingresses' | 'gateways' | 'httproutes' | 'grpcroutes';
 
-const KINDS: Record<Watched, ResourceKind> = { services: SERVICE, endpointslices: ENDPOINTSLICE, ingresses: INGRESS };
+const KINDS: Record<Watched, ResourceKind> = { services: SERVICE, endpointslices: ENDPOINTSLICE, ingresses: INGRESS, gateways: GATEWAY, httproutes: HTTPROUTE, grpcroutes: GRPCROUTE };
+const ROUTE_KINDS: readonly RouteKind[] = ['httproute', 'grpcroute'];
+const ROUTE_RESOURCE: Record<RouteKind, Watched> = { httproute: 'httproutes', grpcroute: 'grpcroutes' };
+
+function isRouteKind(kind: WorkloadKind): kind is RouteKind {
+  return kind === 'httproute' || kind === 'grpcroute';
+}
 
 export interface WorkloadSourceOptions {
   /** Which kinds to publish; at least one. */
@@ -87,7 +100,9 @@ export class WorkloadSource {
   /** Service key → keys of its slices. */
   private readonly slicesByService = new Map<string, Set<string>>();
   private readonly ingresses = new Map<string, { scope: Scope; resource: IngressResource }>();
-  private readonly emitted: Record<WorkloadKind, Map<string, Emitted>> = { service: new Map(), ingress: new Map() };
+  private readonly gateways = new Map<string, { scope: Scope; resource: GatewayResource }>();
+  private readonly routes: Record<RouteKind, Map<string, { scope: Scope; resource: RouteResource }>> = { httproute: new Map(), grpcroute: new Map() };
+  private readonly emitted: Record<WorkloadKind, Map<string, Emitted>> = { service: new Map(), ingress: new Map(), httproute: new Map(), grpcroute: new Map() };
   /**
    * The entries of each gated object when it last had a ready endpoint: what a
    * hold-down keeps serving, since a headless Service without ready endpoints
@@ -115,6 +130,12 @@ export class WorkloadSource {
     return this.scopes.length > 0 && this.scopes.every((s) => s.supervisor.state.connected);
   }
 
+  /** Each watched resource's watches (one per namespace) summed up, for metrics; empty before start(). */
+  watches(): Array<{ resource: Watched } & WatchSummary> {
+    const resources = [...new Set(this.scopes.map((s) => s.resource))];
+    return resources.map((resource) => ({ resource, ...summarizeWatches(this.scopes.filter((s) => s.resource === resource).map((s) => s.supervisor.state)) }));
+  }
+
   /** Starts watching and returns at once; each sink hears synced() after the first complete listing. */
   async start(sinks: Partial<Record<WorkloadKind, EndpointSink>>): Promise<void> {
     if (this.started) throw new Error('workload source already started');
@@ -122,8 +143,16 @@ export class WorkloadSource {
     this.sinks = sinks;
     const namespaces = [...new Set((this.options.namespaces ?? []).filter((ns) => ns !== ''))];
     const targets: Array<string | undefined> = namespaces.length > 0 ? namespaces : [undefined];
-    // Ingress health reads its backend Services' slices, so both are watched for either kind.
-    const watched: Watched[] = ['services', 'endpointslices', ...(this.options.kinds.includes('ingress') ? (['ingresses'] as const) : [])];
+    // Ingress and route health reads their backend Services' slices, so both are watched for every kind.
+    const kinds = this.options.kinds;
+    const routeKinds = ROUTE_KINDS.filter((k) => kinds.includes(k));
+    const watched: Watched[] = [
+      'services',
+      'endpointslices',
+      ...(kinds.includes('ingress') ? (['ingresses'] as const) : []),
+      ...(routeKinds.length > 0 ? (['gateways'] as const) : []),
+      ...routeKinds.map((k) => ROUTE_RESOURCE[k]),
+    ];
     this.scopes = watched.flatMap((resource) => targets.map((namespace) => this.makeScope(resource, namespace)));
     this.logger.info('watching workloads', { kinds: this.options.kinds, namespaces: namespaces.length > 0 ? namespaces : 'all', annotationPrefixes: this.prefixes });
     for (const scope of this.scopes) scope.supervisor.start();
@@ -137,7 +166,12 @@ export class WorkloadSource {
 
   /** The object behind a key of either kind, for Events about it. */
   lookup(kind: WorkloadKind, key: string): ObjectMeta | undefined {
-    return (kind === 'service' ? this.services.get(key) : this.ingresses.get(key))?.resource.metadata;
+    return this.objectsOf(kind).get(key)?.resource.metadata;
+  }
+
+  private objectsOf(kind: WorkloadKind): Map<string, { resource: { metadata?: ObjectMeta } }> {
+    if (isRouteKind(kind)) return this.routes[kind];
+    return kind === 'service' ? this.services : this.ingresses;
   }
 
   private makeScope(resource: Watched, namespace: string | undefined): Scope {
@@ -179,7 +213,14 @@ export class WorkloadSource {
         this.callSink(kind, (sink) => sink.replaceAll(objects));
         this.callSink(kind, (sink) => sink.synced());
       }
-      this.logger.info('initial list of workloads complete', { services: this.services.size, endpointSlices: this.slices.size, ingresses: this.ingresses.size });
+      this.logger.info('initial list of workloads complete', {
+        services: this.services.size,
+        endpointSlices: this.slices.size,
+        ingresses: this.ingresses.size,
+        gateways: this.gateways.size,
+        httpRoutes: this.routes.httproute.size,
+        grpcRoutes: this.routes.grpcroute.size,
+      });
       return;
     }
     // A relist (410 Gone) may have changed anything: recompute everything, hand over only differences.
@@ -198,15 +239,27 @@ export class WorkloadSource {
       case 'services':
         this.refresh('service', key);
         this.refreshIngressesIn(namespace);
+        // A backendRef may name a Service of another namespace (with a ReferenceGrant).
+        this.refreshRoutes(() => true);
         break;
       case 'endpointslices': {
         const after = this.slices.get(key)?.service;
         for (const svc of new Set([before, after])) if (svc) this.refresh('service', svc);
         this.refreshIngressesIn(namespace);
+        this.refreshRoutes(() => true);
         break;
       }
       case 'ingresses':
         this.refresh('ingress', key);
+        break;
+      case 'gateways':
+        this.refreshRoutes((route) => parentGatewayKeys(route).includes(key));
+        break;
+      case 'httproutes':
+        this.refresh('httproute', key);
+        break;
+      case 'grpcroutes':
+        this.refresh('grpcroute', key);
         break;
     }
   }
@@ -217,7 +270,20 @@ export class WorkloadSource {
   }
 
   private mapOf(resource: Watched): Map<string, { scope: Scope }> {
-    return resource === 'services' ? this.services : resource === 'ingresses' ? this.ingresses : this.slices;
+    switch (resource) {
+      case 'services':
+        return this.services;
+      case 'ingresses':
+        return this.ingresses;
+      case 'gateways':
+        return this.gateways;
+      case 'httproutes':
+        return this.routes.httproute;
+      case 'grpcroutes':
+        return this.routes.grpcroute;
+      case 'endpointslices':
+        return this.slices;
+    }
   }
 
   private cache(scope: Scope, item: Resource): void {
@@ -225,6 +291,9 @@ export class WorkloadSource {
     if (!key) return;
     if (scope.resource === 'services') this.services.set(key, { scope, resource: item as ServiceResource });
     else if (scope.resource === 'ingresses') this.ingresses.set(key, { scope, resource: item as IngressResource });
+    else if (scope.resource === 'gateways') this.gateways.set(key, { scope, resource: item as GatewayResource });
+    else if (scope.resource === 'httproutes') this.routes.httproute.set(key, { scope, resource: item as RouteResource });
+    else if (scope.resource === 'grpcroutes') this.routes.grpcroute.set(key, { scope, resource: item as RouteResource });
     else {
       this.forgetCached('endpointslices', key);
       const label = item.metadata?.labels?.[SERVICE_NAME_LABEL];
@@ -258,7 +327,7 @@ export class WorkloadSource {
   }
 
   private keysOf(kind: WorkloadKind): string[] {
-    return [...(kind === 'service' ? this.services.keys() : this.ingresses.keys())].sort();
+    return [...this.objectsOf(kind).keys()].sort();
   }
 
   private compute(kind: WorkloadKind, key: string): EndpointObject | undefined {
@@ -270,12 +339,26 @@ export class WorkloadSource {
       if (!svc) return undefined;
       meta = svc.metadata;
       records = serviceRecords(svc, this.slicesOf(key), this.prefixes);
-    } else {
+    } else if (kind === 'ingress') {
       const ing = this.ingresses.get(key)?.resource;
       if (!ing) return undefined;
       meta = ing.metadata;
       const namespace = ing.metadata?.namespace ?? '';
       records = ingressRecords(ing, { service: (n) => this.services.get(`${namespace}/${n}`)?.resource, slices: (n) => this.slicesOf(`${namespace}/${n}`) }, this.prefixes);
+    } else {
+      const route = this.routes[kind].get(key)?.resource;
+      if (!route) return undefined;
+      meta = route.metadata;
+      records = routeRecords(
+        route,
+        kind,
+        {
+          gateway: (ns, n) => this.gateways.get(`${ns}/${n}`)?.resource,
+          service: (ns, n) => this.services.get(`${ns}/${n}`)?.resource,
+          slices: (ns, n) => this.slicesOf(`${ns}/${n}`),
+        },
+        this.prefixes,
+      );
     }
     this.options.onAnnotationProblems?.(kind, key, meta ?? {}, records.problems);
     if (!records.healthGated || records.healthy) {
@@ -308,6 +391,13 @@ export class WorkloadSource {
   private refreshAll(kind: WorkloadKind): void {
     const keys = new Set([...this.keysOf(kind), ...this.emitted[kind].keys()]);
     for (const key of keys) this.refresh(kind, key);
+  }
+
+  private refreshRoutes(affected: (route: RouteResource) => boolean): void {
+    for (const kind of ROUTE_KINDS) {
+      if (!this.options.kinds.includes(kind)) continue;
+      for (const [key, { resource }] of this.routes[kind]) if (affected(resource)) this.refresh(kind, key);
+    }
   }
 
   private refreshIngressesIn(namespace: string): void {

@@ -125,6 +125,15 @@ current-context: x
     }
   });
 
+  describe('--snapshot-file needs a writable folder, --snapshot-wait needs --snapshot-file', () => {
+    it('a folder that does not exist', async () => refused(await serve(['--snapshot-file', path.join(dir, 'nope', 'snapshot.json')]), /--snapshot-file ".*nope\/snapshot\.json": folder .* does not exist/, 'missing folder'));
+    it('a folder, not a file', async () => refused(await serve(['--snapshot-file', dir]), /--snapshot-file ".*": not a regular file/, 'folder as file'));
+    it('--snapshot-wait alone', async () => refused(await serve(['--snapshot-wait', '5']), /--snapshot-wait given without --snapshot-file/, 'wait alone'));
+    it('CRDNS_SNAPSHOT_WAIT out of range', async () => {
+      refused(await serve(['--snapshot-file', path.join(dir, 'snapshot.json')], { CRDNS_SNAPSHOT_WAIT: '3601' }), /--snapshot-wait must be from 0 to 3600/, 'wait range');
+    });
+  });
+
   describe('a taken port fails naming its flag', () => {
     let held: { server: Server; port: number };
     before(async () => (held = await holdPort()));

@@ -229,6 +229,7 @@ describe('helm chart: lint and template', function () {
         '--label-selector=dns.example.org/publish=true', '--default-ttl=120', '--ns=ns1.example.org', '--ns=ns2.example.org',
         '--soa-mname=ns1.example.org', '--soa-rname=hostmaster.example.org', '--soa-refresh=1800', '--soa-retry=300',
         '--soa-expire=1209600', '--soa-minimum=30', '--soa-ttl=1800', '--log-level=debug',
+        '--snapshot-file=/var/lib/crdns/snapshot.json', '--snapshot-wait=5',
       ]) {
         assert.ok(args.includes(flag), `missing ${flag} in ${args.join(' ')}`);
       }
@@ -449,7 +450,7 @@ describe('helm chart: lint and template', function () {
 
     it('renders an older release\'s values unchanged (helm upgrade --reuse-values passes them without the new keys)', async () => {
       // --set KEY=null deletes the key, as values saved by the previous chart lack it.
-      const old = await render([...MINIMAL, '--set', 'cluster=null', '--set', 'peers=null', '--set', 'peerReader=null', '--set', 'crdns.peerGrace=null', '--set', 'crdns.peerOrphans=null']);
+      const old = await render([...MINIMAL, '--set', 'cluster=null', '--set', 'peers=null', '--set', 'peerReader=null', '--set', 'crdns.peerGrace=null', '--set', 'crdns.peerOrphans=null', '--set', 'crdns.snapshot=null']);
       assert.deepEqual(old, await render(MINIMAL));
     });
 
@@ -457,6 +458,48 @@ describe('helm chart: lint and template', function () {
       const plain = await render(MINIMAL);
       assert.ok(!plain.some((x) => x.metadata.name.endsWith('-peer-reader')));
       assert.ok(!podSpec(find(plain, 'Deployment')).volumes?.some((v) => v.name.startsWith('peer-')));
+    });
+  });
+  describe('warm restart (crdns.snapshot)', () => {
+    const SNAP = [...MINIMAL, '--set', 'crdns.snapshot.enabled=true'];
+    const volumeOf = (spec: ReturnType<typeof podSpec>) => spec.volumes?.find((v) => v.name === 'snapshot');
+
+    it('is off by default: no flag, no volume', async () => {
+      const spec = podSpec(find(await render(MINIMAL), 'Deployment'));
+      assert.ok(!spec.initContainers?.[0]?.args?.some((a) => a.startsWith('--snapshot')));
+      assert.equal(volumeOf(spec), undefined);
+    });
+
+    it('passes --snapshot-file and --snapshot-wait and mounts a writable emptyDir at the folder, in crdns only', async () => {
+      const spec = podSpec(find(await render(SNAP), 'Deployment'));
+      const crdns = spec.initContainers?.[0];
+      assert.deepEqual(crdns?.args?.filter((a) => a.startsWith('--snapshot')), ['--snapshot-file=/var/lib/crdns/snapshot.json', '--snapshot-wait=3']);
+      assert.deepEqual(crdns?.volumeMounts?.find((v) => v.name === 'snapshot'), { name: 'snapshot', mountPath: '/var/lib/crdns' });
+      assert.ok(!spec.containers[0]?.volumeMounts?.some((v) => v.name === 'snapshot'), 'CoreDNS does not see it');
+      assert.deepEqual(volumeOf(spec), { name: 'snapshot', emptyDir: { sizeLimit: '256Mi' } });
+    });
+
+    it('puts the file on the node (hostPath) or in an existing claim, and follows dir and waitSeconds', async () => {
+      const host = podSpec(find(await render([...SNAP, '--set', 'crdns.snapshot.hostPath=/var/lib/crdns-dns', '--set', 'crdns.snapshot.dir=/data', '--set', 'crdns.snapshot.waitSeconds=0']), 'Deployment'));
+      assert.deepEqual(volumeOf(host), { name: 'snapshot', hostPath: { path: '/var/lib/crdns-dns', type: 'Directory' } });
+      assert.deepEqual(host.initContainers?.[0]?.args?.filter((a) => a.startsWith('--snapshot')), ['--snapshot-file=/data/snapshot.json', '--snapshot-wait=0']);
+      assert.ok(host.initContainers?.[0]?.volumeMounts?.some((v) => v.name === 'snapshot' && v.mountPath === '/data'));
+      const pvc = podSpec(find(await render([...SNAP, '--set', 'crdns.snapshot.existingClaim=crdns-snapshot']), 'Deployment'));
+      assert.deepEqual(volumeOf(pvc), { name: 'snapshot', persistentVolumeClaim: { claimName: 'crdns-snapshot' } });
+    });
+
+    it('refuses both a hostPath and a claim, a relative folder, and unknown keys', async () => {
+      const bad: Array<[string[], RegExp]> = [
+        [['--set', 'crdns.snapshot.hostPath=/x', '--set', 'crdns.snapshot.existingClaim=c'], /crdns\.snapshot: set hostPath or existingClaim, not both/],
+        [['--set', 'crdns.snapshot.dir=var/lib'], /at '\/crdns\/snapshot\/dir'/],
+        [['--set', 'crdns.snapshot.waitSeconds=5000'], /at '\/crdns\/snapshot\/waitSeconds': maximum/],
+        [['--set', 'crdns.snapshot.volume.emptyDir.medium=Memory'], /additional properties 'volume' not allowed/],
+      ];
+      for (const [args, why] of bad) {
+        const r = await helm(['template', 'x', CHART(), '--kube-version', KUBE_VERSION, ...SNAP, ...args]);
+        assert.notEqual(r.code, 0, `${args.join(' ')} should be rejected`);
+        assert.match(r.stderr, why, `${args.join(' ')}: ${r.stderr}`);
+      }
     });
   });
 });

@@ -61,6 +61,7 @@ describe('crdns serve --source service --source ingress against a real kube-apis
     }));
     crdns = await startCrdns({
       zones: ['external-dns-test.my-org.com', 'example.org'],
+      http: '127.0.0.1:0',
       args: [
         '--kubeconfig', plane.kubeconfigPath('crdns'),
         '--source', 'service', '--source', 'ingress',
@@ -256,5 +257,34 @@ spec:
     );
     const ev = events.items.filter((i) => i.involvedObject.name === 'sip');
     assert.ok(ev.length >= 1 && ev.every((e) => e.involvedObject.kind === 'Service' && /bad_name!\.example\.org/.test(e.message)), JSON.stringify(ev));
+  });
+
+  it('exposes each watch by resource (services, endpointslices, ingresses) as metrics and in /readyz, through an API server restart', async () => {
+    const metrics = () => fetch(`http://${crdns.httpAddress()}/metrics`).then((r) => r.text());
+    const value = (text: string, name: string, resource: string): number => Number(new RegExp(`^${name}\\{resource="${resource}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const RESOURCES = ['services', 'endpointslices', 'ingresses'];
+    const before = await metrics();
+    for (const r of RESOURCES) {
+      assert.equal(value(before, 'crdns_source_watch_connected', r), 1, `${r} connected`);
+      assert.ok(value(before, 'crdns_source_watch_last_sync_timestamp_seconds', r) > Date.now() / 1000 - 600, `${r} synced recently`);
+    }
+    assert.ok(Number.isNaN(value(before, 'crdns_source_watch_connected', 'dnsendpoints')), 'no DNSEndpoint watch without --source dnsendpoint');
+    const failuresBefore = RESOURCES.map((r) => value(before, 'crdns_source_watch_failures', r));
+    const restartsBefore = RESOURCES.map((r) => value(before, 'crdns_source_watch_restarts', r));
+
+    await plane.stopApiserver();
+    const down = await pollUntil(metrics, (t) => RESOURCES.every((r) => value(t, 'crdns_source_watch_connected', r) === 0), 'every watch disconnected', 120_000, 200);
+    assert.ok(RESOURCES.every((r) => value(down, 'crdns_source_watch_connected', r) === 0));
+    await plane.startApiserver();
+    const back = await pollUntil(metrics, (t) => RESOURCES.every((r) => value(t, 'crdns_source_watch_connected', r) === 1), 'every watch back', 180_000, 200);
+    RESOURCES.forEach((r, i) => {
+      assert.ok(value(back, 'crdns_source_watch_restarts', r) > (restartsBefore[i] as number), `${r} restarted`);
+      assert.ok(value(back, 'crdns_source_watch_failures', r) >= (failuresBefore[i] as number), `${r} failures never go down`);
+    });
+    assert.ok(RESOURCES.some((r, i) => value(back, 'crdns_source_watch_failures', r) > (failuresBefore[i] as number)), 'the outage was counted as failures');
+    const ready = (await fetch(`http://${crdns.httpAddress()}/readyz`).then((r) => r.json())) as { watches: Array<{ resource: string; connected: boolean }> };
+    assert.deepEqual(ready.watches.map((w) => [w.resource, w.connected]), RESOURCES.map((r) => [r, true]));
+    // Still serving what it knew, and new changes again.
+    await served('nginx.external-dns-test.my-org.com', ['192.0.2.10']);
   });
 });

@@ -209,6 +209,62 @@ describe('WatchSupervisor', () => {
     await sup.stop();
   });
 
+  it('restarts a quiet stream at once when a fresh watch sees changes it did not deliver (a silent stall), from the same resourceVersion', async () => {
+    const { client, rec, sup } = setup({ stallCheckMs: 30, stallGraceMs: 10 });
+    client.listResults = [{ items: [], resourceVersion: '10' }];
+    client.changedAnswer = false;
+    sup.start();
+    await eventually('watch', () => client.watches.length === 1);
+    const first = client.last;
+    first.open();
+    await eventually('a stall check', () => client.stallChecks.length >= 2);
+    assert.equal(client.watches.length, 1, 'nothing missed: the stream is kept');
+    client.changedAnswer = true;
+    await eventually('restart after the stall', () => client.watches.length === 2);
+    assert.equal(first.aborted, true);
+    assert.equal(sup.state.stallRestarts, 1);
+    assert.equal(sup.state.idleRestarts, 0);
+    assert.equal(client.last.resourceVersion, '10', 'no relist: the new watch resumes where the stalled one stopped');
+    assert.equal(client.lists.length, 1);
+    assert.ok(rec.logs.some((l) => l.startsWith('warn watch stalled')));
+    await sup.stop();
+  });
+
+  it('keeps a stream that delivers what the stall check saw within the grace, and one the check cannot judge', async () => {
+    const { client, sup } = setup({ stallCheckMs: 30, stallGraceMs: 80 });
+    client.listResults = [{ items: [], resourceVersion: '10' }];
+    client.changedAnswer = true;
+    sup.start();
+    await eventually('watch', () => client.watches.length === 1);
+    client.last.open();
+    await eventually('a stall check', () => client.stallChecks.length === 1);
+    // The change the check saw arrives on the stream during the grace; later checks cannot judge.
+    client.last.event('MODIFIED', obj('a', '11'));
+    client.changedAnswer = 'unknown';
+    await tick(120);
+    assert.equal(client.watches.length, 1);
+    await eventually('more checks', () => client.stallChecks.length >= 3);
+    assert.equal(client.watches.length, 1);
+    assert.equal(client.stallChecks.at(-1), '11', 'the check asks from the last resourceVersion seen');
+    assert.equal(sup.state.stallRestarts, 0);
+    await sup.stop();
+  });
+
+  it('does not check a stream while it is busy', async () => {
+    const { client, sup } = setup({ stallCheckMs: 60 });
+    client.listResults = [{ items: [], resourceVersion: '10' }];
+    client.changedAnswer = true;
+    sup.start();
+    await eventually('watch', () => client.watches.length === 1);
+    client.last.open();
+    for (let i = 0; i < 10; i++) {
+      await tick(20);
+      client.last.event('BOOKMARK', { metadata: { resourceVersion: String(20 + i) } });
+    }
+    assert.deepEqual(client.stallChecks, []);
+    await sup.stop();
+  });
+
   it('gives up on a watch that never opens and aborts it if it opens later', async () => {
     const { client, sup } = setup({ connectTimeoutMs: 30 });
     client.listResults = [{ items: [], resourceVersion: '10' }];

@@ -139,6 +139,10 @@ function run(seed: number, steps: number): { builds: number; incremental: number
   /** What each partition holds now, so a relist can keep some objects as they are. */
   const held = PARTITIONS.map(() => new Map<string, EndpointObject>());
   let generation = 1;
+  // Peer b starts from a snapshot file's objects, which serve until its first live listing replaces them.
+  const saved = [{ name: 'cluster:b', objects: objectKeys.filter(() => chance(0.5)).map((key) => makeObject(key, ++generation)) }];
+  inc.restore(saved);
+  whole.restore(saved);
   both((s) => s.replaceAll([]), 0);
   both((s) => s.synced(), 0);
   let builds = 0;

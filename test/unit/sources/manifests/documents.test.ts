@@ -90,8 +90,8 @@ items:
     kind: DNSEndpoint
     metadata: {name: a, namespace: x}
   - apiVersion: v1
-    kind: Service
-    metadata: {name: svc}
+    kind: ConfigMap
+    metadata: {name: cm}
   - apiVersion: externaldns.k8s.io/v1alpha1
     kind: DNSEndpoint
     metadata: {namespace: x}

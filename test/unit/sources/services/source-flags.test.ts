@@ -22,9 +22,13 @@ describe('services: source flags', () => {
     assert.equal(parse(['--health-hold-down', '0']).holdDownMs, 0);
   });
 
-  it('refuses unknown kinds, gateway routes (not supported yet), and prefixes without the slash', () => {
-    assert.throws(() => parse(['--source', 'pods']), (e: unknown) => e instanceof UsageError && /must be one of dnsendpoint, service, ingress/.test(e.message));
-    assert.throws(() => parse(['--source', 'gateway-httproute']), (e: unknown) => e instanceof UsageError && /not supported/.test(e.message));
+  it('takes the Gateway API route kinds', () => {
+    assert.deepEqual(parse(['--source', 'gateway-httproute', '--source', 'Gateway-GRPCRoute']).kinds, ['gateway-httproute', 'gateway-grpcroute']);
+  });
+
+  it('refuses unknown kinds (the other ExternalDNS route sources among them) and prefixes without the slash', () => {
+    assert.throws(() => parse(['--source', 'pods']), (e: unknown) => e instanceof UsageError && /must be one of dnsendpoint, service, ingress, gateway-httproute, gateway-grpcroute/.test(e.message));
+    assert.throws(() => parse(['--source', 'gateway-tlsroute']), UsageError);
     assert.throws(() => parse(['--annotation-prefix', 'external-dns.kubernetes.io']), UsageError);
     assert.throws(() => sourceFlags({ ...parseFlags(SOURCE_FLAGS, ['--source', 'service'], {}).values, manifests: '/tmp/x' }), /--manifests/);
   });

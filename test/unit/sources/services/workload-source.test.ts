@@ -1,5 +1,7 @@
 /** The workload source over fake list/watch clients: sync, health gating with the hold-down, and Ingress health via backends. */
 import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import { registerResourceWatchMetrics } from '../../../../src/observe/source-metrics.js';
 import type { Clock } from '../../../../src/sources/services/hold-down.js';
 import { WorkloadSource } from '../../../../src/sources/services/workload-source.js';
 import { FakeListWatch, tick, type FakeObject } from '../../../support/fake-list-watch.js';
@@ -149,6 +151,35 @@ describe('services: workload source', () => {
     assert.deepEqual(t.service.log().slice(before).sort(), ['remove(ns/a)', 'upsert(ns/b)']);
     assert.deepEqual(t.service.keys(), ['ns/b']);
     assert.equal((t.service.state.get('ns/b')?.endpoints[0] as { dnsName: string }).dnsName, 'b2.example.org');
+    await t.source.stop();
+  });
+
+  it('sums its watches up per resource, for the crdns_source_watch_* metrics: a relist counts on the resource it happened to', async () => {
+    const t = setup(['ingress'], { services: [], endpointslices: [], ingresses: [] });
+    assert.deepEqual(t.source.watches(), [], 'nothing before start');
+    await t.source.start({ ingress: t.ingress });
+    await eventually('synced', () => t.ingress.isSynced);
+    await eventually('watches', () => ['services', 'endpointslices', 'ingresses'].every((r) => t.client(r).watches.length > 0));
+    for (const r of ['services', 'endpointslices', 'ingresses']) t.client(r).last.open();
+    await eventually('connected', () => t.source.watches().every((w) => w.connected));
+    assert.deepEqual(t.source.watches().map((w) => w.resource), ['services', 'endpointslices', 'ingresses']);
+    const slices = t.client('endpointslices');
+    slices.last.event('ERROR', { kind: 'Status', code: 410, reason: 'Expired' });
+    slices.last.close(null);
+    await eventually('relisted', () => t.source.watches().find((w) => w.resource === 'endpointslices')?.relists === 1);
+    const byResource = new Map(t.source.watches().map((w) => [w.resource, w]));
+    assert.equal(byResource.get('services')?.relists, 0);
+    assert.equal(byResource.get('ingresses')?.relists, 0);
+    assert.ok((byResource.get('endpointslices')?.restarts ?? 0) >= 1);
+    for (const w of byResource.values()) assert.equal(typeof w.lastSyncTime, 'number');
+
+    const registry = new Registry();
+    registerResourceWatchMetrics(registry, () => t.source.watches());
+    const text = await registry.metrics();
+    assert.match(text, /^crdns_source_watch_relists\{resource="endpointslices"\} 1$/m);
+    assert.match(text, /^crdns_source_watch_relists\{resource="services"\} 0$/m);
+    assert.match(text, /^crdns_source_watch_last_sync_timestamp_seconds\{resource="ingresses"\} \d/m);
+    for (const m of ['connected', 'restarts', 'failures', 'idle_restarts']) assert.match(text, new RegExp(`^crdns_source_watch_${m}\\{resource="ingresses"\\} \\d+$`, 'm'));
     await t.source.stop();
   });
 });
