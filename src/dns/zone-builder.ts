@@ -62,8 +62,14 @@ interface ZoneState {
   pinned: Set<string>;
   /** Name → how many of its direct children are nodes. */
   children: Map<string, number>;
-  /** Name → the owners whose additional data read it; and owner → the names it read. */
+  reads: ReadIndex;
+}
+
+/** Which names each owner of additional data read, both ways. */
+interface ReadIndex {
+  /** Name → the owners whose additional data read it. */
   readers: Map<string, Set<string>>;
+  /** Owner → the names it read. */
   reads: Map<string, readonly string[]>;
 }
 
@@ -117,7 +123,7 @@ export class SnapshotBuilder {
       for (const [name, types] of names) {
         dropOccluded(name, types, cuts, dnames, rejecter(rejections, name));
         const sets = encodeSets(name, types, prevNodes?.get(name));
-        if (sets.length > 0 || name === cfg.apex) nodes.set(name, dataNode(name, sets, name !== cfg.apex && types.has('NS')));
+        if (sets.length > 0) nodes.set(name, dataNode(name, sets, name !== cfg.apex && types.has('NS')));
       }
       const { soa, negativeSoa, apexNs } = synthesized(cfg, serial);
       const apexData = nodes.get(cfg.apex)?.ordered ?? [];
@@ -138,16 +144,16 @@ export class SnapshotBuilder {
         hasCuts ||= n.cut;
         hasDnames ||= n.rrsets.has(TYPE_CODES.DNAME);
       }
-      const zs: ZoneState = { cfg, nodes: undefined as unknown as ShardedMap<ZoneNode>, zone: undefined as unknown as Zone, cuts, dnames, pinned, children, readers: new Map(), reads: new Map() };
+      const reads: ReadIndex = { readers: new Map(), reads: new Map() };
       const lookup = (n: string): ZoneNode | undefined => nodes.get(n);
       for (const node of nodes.values()) {
-        if (hasTargets(node.ordered)) node.additional = collectAdditional(zs, node.name, node.ordered, lookup, hasCuts);
+        if (hasTargets(node.ordered)) node.additional = collectAdditional(reads, cfg.apex, node.name, node.ordered, lookup, hasCuts);
         addStats(stats, node, 1);
       }
-      zs.nodes = ShardedMap.from<ZoneNode>(nodes, nodes.size);
-      zs.zone = { apex: cfg.apex, nodes: zs.nodes, soa, negativeSoa, apexNs, hasCuts, hasDnames };
-      zones.set(cfg.apex, zs.zone);
-      state.set(cfg.apex, zs);
+      const published = ShardedMap.from<ZoneNode>(nodes, nodes.size);
+      const zone: Zone = { apex: cfg.apex, nodes: published, soa, negativeSoa, apexNs, hasCuts, hasDnames };
+      zones.set(cfg.apex, zone);
+      state.set(cfg.apex, { cfg, nodes: published, zone, cuts, dnames, pinned, children, reads });
     }
     this.state = state;
     this.stats = stats;
@@ -257,18 +263,18 @@ export class SnapshotBuilder {
       const before = old.get(name);
       // An owner that lost its MX, SRV or NS is visited too, so what it read is forgotten.
       if ((node && hasTargets(node.ordered)) || (before && hasTargets(before.ordered))) owners.add(name);
-      if (readChanged(before, node)) for (const o of zs.readers.get(name) ?? []) owners.add(o);
+      if (readChanged(before, node)) for (const o of zs.reads.readers.get(name) ?? []) owners.add(o);
     }
     const hasCuts = zs.zone.hasCuts;
     for (const owner of owners) {
       const node = current(owner);
       if (!node || !hasTargets(node.ordered)) {
-        forgetReads(zs, owner);
+        forgetReads(zs.reads, owner);
         continue;
       }
       let building = work.get(owner);
       if (!building) work.set(owner, (building = { ...node }));
-      building.additional = collectAdditional(zs, owner, building.ordered, current, hasCuts);
+      building.additional = collectAdditional(zs.reads, apex, owner, building.ordered, current, hasCuts);
     }
 
     for (const [name, node] of work) {
@@ -356,10 +362,10 @@ function synthesized(cfg: ZoneConfig, serial: number): { soa: RRset<'SOA'>; nega
 }
 
 /** Computes an owner's additional data through `lookup`, and records which names it read. */
-function collectAdditional(zs: ZoneState, owner: string, sets: readonly RRset[], lookup: (n: string) => ZoneNode | undefined, hasCuts: boolean): ReadonlyMap<RRset, readonly Placed[]> {
+function collectAdditional(index: ReadIndex, apex: string, owner: string, sets: readonly RRset[], lookup: (n: string) => ZoneNode | undefined, hasCuts: boolean): ReadonlyMap<RRset, readonly Placed[]> {
   const read = new Set<string>();
   const additional = additionalOf(
-    zs.cfg.apex,
+    apex,
     sets,
     (n) => {
       read.add(n);
@@ -367,28 +373,28 @@ function collectAdditional(zs: ZoneState, owner: string, sets: readonly RRset[],
     },
     hasCuts,
   );
-  forgetReads(zs, owner);
+  forgetReads(index, owner);
   if (read.size > 0) {
     const names = [...read];
-    zs.reads.set(owner, names);
+    index.reads.set(owner, names);
     for (const n of names) {
-      const set = zs.readers.get(n);
+      const set = index.readers.get(n);
       if (set) set.add(owner);
-      else zs.readers.set(n, new Set([owner]));
+      else index.readers.set(n, new Set([owner]));
     }
   }
   return additional;
 }
 
-function forgetReads(zs: ZoneState, owner: string): void {
-  const names = zs.reads.get(owner);
+function forgetReads(index: ReadIndex, owner: string): void {
+  const names = index.reads.get(owner);
   if (!names) return;
-  zs.reads.delete(owner);
+  index.reads.delete(owner);
   for (const n of names) {
-    const set = zs.readers.get(n);
+    const set = index.readers.get(n);
     if (!set) continue;
     set.delete(owner);
-    if (set.size === 0) zs.readers.delete(n);
+    if (set.size === 0) index.readers.delete(n);
   }
 }
 

@@ -3,6 +3,7 @@
  * from: what the zone builder needs to rebuild one name from all its inputs,
  * and the store to find the objects a change at a name may concern.
  */
+import { rdataKey } from '../dns/name-merge.js';
 import type { RRsetInput } from '../dns/zone-input.js';
 
 export class InputIndex {
@@ -46,25 +47,40 @@ export class InputIndex {
  * all of them builds the same, whichever version it came from.
  */
 export function changedInputNames(before: readonly RRsetInput[], after: readonly RRsetInput[]): string[] {
-  const keys = new Map<string, string[]>();
-  for (const r of before) push(keys, r.name, `-${inputKey(r)}`);
-  for (const r of after) push(keys, r.name, `+${inputKey(r)}`);
+  const was = byName(before);
+  const is = byName(after);
   const changed: string[] = [];
-  for (const [name, list] of keys) {
-    const was = list.filter((k) => k.startsWith('-')).map((k) => k.slice(1)).sort();
-    const is = list.filter((k) => k.startsWith('+')).map((k) => k.slice(1)).sort();
-    if (was.length !== is.length || was.some((k, i) => k !== is[i])) changed.push(name);
-  }
+  for (const [name, list] of was) if (!sameInputs(list, is.get(name))) changed.push(name);
+  for (const name of is.keys()) if (!was.has(name)) changed.push(name);
   return changed;
 }
 
-function push(map: Map<string, string[]>, key: string, value: string): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+function byName(inputs: readonly RRsetInput[]): Map<string, RRsetInput[]> {
+  const map = new Map<string, RRsetInput[]>();
+  for (const r of inputs) {
+    const list = map.get(r.name);
+    if (list) list.push(r);
+    else map.set(r.name, [r]);
+  }
+  return map;
 }
 
-function inputKey(r: RRsetInput): string {
-  const o = r.origin;
-  return JSON.stringify([r.type, r.ttl, r.data, o.object, o.index, o.since, o.owner ?? null, o.locality ?? null]);
+/** Whether two lists hold the same inputs, in any order (an object has a few per name at most). */
+function sameInputs(a: readonly RRsetInput[], b: readonly RRsetInput[] | undefined): boolean {
+  if (!b || a.length !== b.length) return false;
+  const left = [...b];
+  for (const r of a) {
+    const at = left.findIndex((x) => sameInput(r, x));
+    if (at < 0) return false;
+    left.splice(at, 1);
+  }
+  return true;
+}
+
+function sameInput(a: RRsetInput, b: RRsetInput): boolean {
+  const x = a.origin;
+  const y = b.origin;
+  if (a.type !== b.type || a.ttl !== b.ttl || a.data.length !== b.data.length) return false;
+  if (x.object !== y.object || x.index !== y.index || x.since !== y.since || x.owner !== y.owner || x.locality !== y.locality) return false;
+  return a.data.every((d, i) => rdataKey(d) === rdataKey(b.data[i] as typeof d));
 }
