@@ -76,34 +76,8 @@ function retryAfterSecondsOf(res: http.IncomingMessage): number | undefined {
  * per kind; a plain GET serves every kind (core and grouped) the same way, so
  * a new source needs no new request code.
  */
-export async function getJson(kc: KubeConfig, path: string, query: Record<string, string | number | boolean | undefined>, signal: AbortSignal): Promise<unknown> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const url = new URL(cluster.server + path);
-  for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
-  const opts: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
-  await kc.applyToHTTPSOptions(opts);
-  const transport = url.protocol === 'http:' ? http : https;
-  if (url.protocol === 'http:') delete opts.agent;
-  return new Promise((resolve, reject) => {
-    const req = transport.request(url, { ...opts, signal }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const status = res.statusCode ?? 0;
-        if (status < 200 || status > 299) return reject(new ApiRequestError(status, text, retryAfterSecondsOf(res)));
-        try {
-          resolve(JSON.parse(text));
-        } catch (err) {
-          reject(new Error(`${path}: response is not JSON: ${(err as Error).message}`));
-        }
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
+export function getJson(kc: KubeConfig, path: string, query: Record<string, string | number | boolean | undefined>, signal: AbortSignal): Promise<unknown> {
+  return requestJson(kc, 'GET', path, query, undefined, signal);
 }
 
 /**
@@ -111,7 +85,7 @@ export async function getJson(kc: KubeConfig, path: string, query: Record<string
  * decoded as JSON: for clients that own objects (`crdns probe`), which, like
  * getJson's readers, need no generated client per kind.
  */
-export async function sendJson(
+export function sendJson(
   kc: KubeConfig,
   method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
@@ -119,12 +93,25 @@ export async function sendJson(
   signal: AbortSignal,
   contentType = 'application/json',
 ): Promise<unknown> {
+  return requestJson(kc, method, path, {}, body === undefined ? undefined : { body, contentType }, signal);
+}
+
+/** One request with the kubeconfig's credentials; a non-2xx answer rejects with ApiRequestError, an empty body is undefined. */
+async function requestJson(
+  kc: KubeConfig,
+  method: string,
+  path: string,
+  query: Record<string, string | number | boolean | undefined>,
+  send: { body: unknown; contentType: string } | undefined,
+  signal: AbortSignal,
+): Promise<unknown> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
   const url = new URL(cluster.server + path);
-  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+  const payload = send ? Buffer.from(JSON.stringify(send.body)) : undefined;
   const headers: Record<string, string | number> = { Accept: 'application/json' };
-  if (payload) Object.assign(headers, { 'Content-Type': contentType, 'Content-Length': payload.length });
+  if (send && payload) Object.assign(headers, { 'Content-Type': send.contentType, 'Content-Length': payload.length });
   const opts: https.RequestOptions = { method, headers };
   await kc.applyToHTTPSOptions(opts);
   const transport = url.protocol === 'http:' ? http : https;

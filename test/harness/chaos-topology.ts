@@ -99,7 +99,7 @@ function podCorefile(port: number, socket: string): string {
     cache {
         success 9984 1 1
         denial 9984 1 1
-        serve_stale 1h verify 250ms 30s 10s
+        serve_stale 1h verify 250ms 30s 2s
     }
     grpc . unix://${socket}
 }

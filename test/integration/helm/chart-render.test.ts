@@ -172,7 +172,7 @@ describe('helm chart: lint and template', function () {
       const corefile = corefileOf(m);
       assert.match(corefile, /^example\.org:1053 \{$/m);
       assert.match(corefile, /^\s+reload 30s 15s$/m);
-      assert.match(corefile, /^\s+serve_stale 1h verify 250ms 30s 10s$/m);
+      assert.match(corefile, /^\s+serve_stale 1h verify 250ms 30s 2s$/m);
       assert.match(corefile, /^\s+success 9984 1 1\n\s+denial 9984 1 1$/m);
       assert.match(corefile, /^\s+grpc \. unix:\/\/\/var\/run\/crdns\/crdns\.sock$/m);
       assert.doesNotMatch(corefile, /forward|tls|dnssec/);
@@ -257,7 +257,7 @@ describe('helm chart: lint and template', function () {
       assert.match(corefile, /^ {4}any\n {4}header \{\n {6}response set ra\n {4}\}$/m);
       assert.match(corefile, /^whoami\.invalid:1053 \{$/m);
       assert.match(corefile, /^\s+prefetch 10 1m 10%$/m);
-      assert.match(corefile, /^\s+serve_stale 1h immediate 30s 10s$/m);
+      assert.match(corefile, /^\s+serve_stale 1h immediate 30s 2s$/m);
       assert.match(corefile, /^\s+log$/m);
       assert.match(corefile, /^\s+loadbalance$/m);
     });

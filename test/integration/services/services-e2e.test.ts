@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { ControlPlane } from '../../harness/control-plane.js';
 import { startCrdns, type CrdnsProcess } from '../../harness/crdns-process.js';
 import { queryClient, type QueryClient } from '../../../src/cli/query.js';
-import { presentRecord } from '../../../src/dns/presentation.js';
+import { answerHelpers } from '../../support/answers.js';
 import { pollUntil } from '../../support/eventually.js';
 import { CI_VALUES, cleanupHelmHome, find, render } from '../helm/support.js';
 
@@ -38,13 +38,7 @@ describe('crdns serve --source service --source ingress against a real kube-apis
   let crdns: CrdnsProcess;
   let client: QueryClient;
 
-  const answer = async (name: string, type = 'A') => {
-    const r = await client.ask(name, type);
-    return { rcode: (r.flags ?? 0) & 0xf, answer: (r.answers ?? []).map((a) => presentRecord(a)).sort() };
-  };
-  const rdata = (lines: string[]) => lines.map((l) => l.split(' ').slice(4).join(' ')).sort();
-  const served = (name: string, want: string[], type = 'A') =>
-    pollUntil(() => answer(name, type), (r) => JSON.stringify(rdata(r.answer)) === JSON.stringify([...want].sort()), `${name} ${type} → ${want.join(',')}`, 60_000, 50);
+  const { answer, served } = answerHelpers(() => client);
 
   before(async () => {
     plane = await ControlPlane.start();
