@@ -113,7 +113,7 @@ function walkDown(snap: Snapshot, zone: Zone, name: string, qtype: number, res: 
     const node = zone.nodes.get(a);
     if (!node) return false; // nothing exists below a missing name, so no cut or DNAME either
     if (node.cut && !(a === name && qtype === TYPE.DS)) {
-      referral(zone, node, res);
+      referral(node, res);
       return true;
     }
     const dname = a !== name ? node.rrsets.get(T.DNAME) : undefined;
@@ -125,12 +125,12 @@ function walkDown(snap: Snapshot, zone: Zone, name: string, qtype: number, res: 
   return false;
 }
 
-function referral(zone: Zone, cut: ZoneNode, res: Resolution): void {
+function referral(cut: ZoneNode, res: Resolution): void {
   const ns = cut.rrsets.get(T.NS) as RRset<'NS'>;
   // RFC 1034 §4.3.2 step 3b: a referral is not authoritative, unless a CNAME we own already answered part of it.
   if (res.answer.length === 0) res.aa = false;
   res.authority.push({ set: ns });
-  additional(zone, ns, res);
+  additional(cut, ns, res);
 }
 
 function substitute(snap: Snapshot, dname: RRset, owner: string, name: string, qtype: number, res: Resolution, chain: string[]): void {
@@ -154,7 +154,7 @@ function answerFrom(snap: Snapshot, zone: Zone, node: ZoneNode, qtype: number, r
     const first = node.ordered[0];
     if (first) {
       res.answer.push(placed(first));
-      additional(zone, first, res);
+      additional(node, first, res);
     } else {
       res.authority.push({ set: zone.negativeSoa });
     }
@@ -163,7 +163,7 @@ function answerFrom(snap: Snapshot, zone: Zone, node: ZoneNode, qtype: number, r
   const set = node.rrsets.get(qtype);
   if (set) {
     res.answer.push(placed(set));
-    additional(zone, set, res);
+    additional(node, set, res);
     return;
   }
   const cname = node.rrsets.get(T.CNAME) as RRset<'CNAME'> | undefined;
@@ -185,8 +185,8 @@ function follow(snap: Snapshot, target: string, qtype: number, res: Resolution, 
 }
 
 /** Appends the addresses an MX, SRV or NS RRset brings (precomputed per snapshot), each once. */
-function additional(zone: Zone, set: RRset, res: Resolution): void {
-  const extra = zone.additional.get(set);
+function additional(node: ZoneNode, set: RRset, res: Resolution): void {
+  const extra = node.additional.get(set);
   if (!extra) return;
   for (const p of extra) {
     if (res.additional.some((q) => q.set === p.set && q.owner === p.owner)) continue;

@@ -1,291 +1,427 @@
 /**
- * Builds an immutable Snapshot from validated RRsets. This is where the rules
- * that span several endpoints live: the same name and type from several
- * origins merge into one RRset; a CNAME owns its name alone; when two origins
- * disagree, the older one (then the lower object key) wins and the newcomer is
- * reported.
- * Order of the input never changes the result.
+ * Builds immutable Snapshots from validated RRsets, whole or by name.
+ *
+ * The rules that span several endpoints (name-merge.ts: merge, CNAME
+ * ownership, size; occlusion.ts: data hidden by a DNAME or a delegation) are
+ * applied per owner name. What else a name's node depends on is tracked so a
+ * change can be applied to the names it touches and no others:
+ * - empty non-terminals: each name counts its child nodes, so adding or
+ *   removing a name creates or removes exactly the ancestors it alone held up;
+ * - additional data: each MX, SRV and NS owner records the names it read while
+ *   collecting its targets' addresses, so it is redone when one of those
+ *   names appears, disappears or changes its A or AAAA RRset;
+ * - occlusion depends on where NS and DNAME are, so a change that adds or
+ *   removes one (rare: delegations) is built whole.
+ * The SOA carries the serial, so each zone's apex node is new in every build.
+ *
+ * `update` gives the same snapshot `full` would for the same inputs; the
+ * store's property test checks it. Order of the input never changes the result.
  */
-import { computeAdditional } from './additional.js';
-import { findZone, fqdn, isInZone, MAX_NAME_OCTETS, parentName, wireLength } from './name.js';
-import type { RDataByType, RecordType, ServedType } from './records.js';
-import { makeRRset, rdataLength, type RRset } from './rrset.js';
+import { additionalOf, hasTargets, NO_ADDITIONAL } from './additional.js';
+import { findZone, fqdn, isInZone, parentName } from './name.js';
+import { dropOccluded } from './occlusion.js';
+import { finalData, mergeAtName, rdataKey, type PendingSet } from './name-merge.js';
+import { TYPE_CODES, type ServedType } from './records.js';
+import { makeRRset, type Placed, type RRset } from './rrset.js';
+import { ShardedMap } from './sharded-map.js';
 import type { Snapshot, Zone, ZoneNode } from './zone.js';
 import type { ZoneConfig } from './zone-config.js';
-import type { RRsetInput, RRsetOrigin, RRsetRejection } from './zone-input.js';
+import type { RRsetInput, RRsetRejection } from './zone-input.js';
 
-/** An RRset larger than this could not be answered inside a 64 KiB message together with its question and chain. */
-export const MAX_RRSET_WIRE_BYTES = 60000;
+export { compareOrigins, describeOrigin, MAX_RRSET_WIRE_BYTES } from './name-merge.js';
 
 export interface BuildResult {
   snapshot: Snapshot;
-  rejections: RRsetRejection[];
   /**
-   * Every RRset of this snapshot by content. Passed back in as `previous` on the next build, it
-   * lets unchanged RRsets be reused instead of encoded again, so a one-object change costs a merge,
-   * not a re-encode of the whole data set.
+   * Rejected inputs by owner name, for the names this build looked at: every
+   * name in a full build, the changed ones in an update. A name it looked at
+   * and that is absent here has no rejections any more.
    */
-  encoded: Map<string, RRset>;
+  rejections: ReadonlyMap<string, readonly RRsetRejection[]>;
+  incremental: boolean;
 }
 
-interface PendingSet {
-  type: ServedType;
-  ttl: number;
-  data: RDataByType[ServedType][];
-  /** rdata key → index in `data`, to drop duplicates. */
-  keys: Map<string, number>;
-  /** Locality of each datum (its nearest origin); see RRsetOrigin.locality. */
-  localities: number[];
-  origins: RRsetOrigin[];
-  /** Wire size of the RRset so far, owner names included. */
-  wireBytes: number;
+/** A node while its snapshot is being built; published as a ZoneNode, never changed after. */
+interface BuildNode {
+  name: string;
+  rrsets: ReadonlyMap<number, RRset>;
+  ordered: readonly RRset[];
+  cut: boolean;
+  additional: ReadonlyMap<RRset, readonly Placed[]>;
 }
 
-/** Ownership order: oldest object first, then object key, then entry index. The same on every replica. */
-export function compareOrigins(a: RRsetOrigin, b: RRsetOrigin): number {
-  if (a.since !== b.since) return a.since - b.since;
-  const x = a.owner ?? a.object;
-  const y = b.owner ?? b.object;
-  return x < y ? -1 : x > y ? 1 : a.index - b.index;
+/** What an update needs to know about a zone of the last snapshot, beyond the snapshot itself. */
+interface ZoneState {
+  cfg: ZoneConfig;
+  nodes: ShardedMap<ZoneNode>;
+  zone: Zone;
+  /** Names whose merged data holds NS / DNAME (before occlusion): what occlusion.ts looks at. */
+  cuts: Set<string>;
+  dnames: Set<string>;
+  /** Names that exist whatever their data: the path from this apex down to each served child zone's apex. */
+  pinned: Set<string>;
+  /** Name → how many of its direct children are nodes. */
+  children: Map<string, number>;
+  reads: ReadIndex;
 }
 
-export function describeOrigin(o: RRsetOrigin): string {
-  return `${o.object} endpoint ${o.index}`;
+/** Which names each owner of additional data read, both ways. */
+interface ReadIndex {
+  /** Name → the owners whose additional data read it. */
+  readers: Map<string, Set<string>>;
+  /** Owner → the names it read. */
+  reads: Map<string, readonly string[]>;
 }
 
-export function buildSnapshot(
-  inputs: readonly RRsetInput[],
-  zones: readonly ZoneConfig[],
-  serial: number,
-  generation: number,
-  previous: ReadonlyMap<string, RRset> = new Map(),
-): BuildResult {
-  const encoded = new Map<string, RRset>();
-  const rejections: RRsetRejection[] = [];
-  const reject = (origin: RRsetOrigin, field: string, reason: string) => rejections.push({ origin, field, reason });
-  const sorted = [...inputs].sort((a, b) => compareOrigins(a.origin, b.origin));
-  const apexes = zones.map((z) => z.apex);
-  const configs = new Map(zones.map((z) => [z.apex, z]));
-  const zoneOf = (name: string): ZoneConfig | undefined => {
-    const apex = findZone(name, apexes);
-    return apex === undefined ? undefined : configs.get(apex);
-  };
+const NO_RRSETS: ReadonlyMap<number, RRset> = new Map();
 
-  // name -> type -> pending RRset, per zone
-  const byZone = new Map<string, Map<string, Map<ServedType, PendingSet>>>();
-  for (const z of zones) byZone.set(z.apex, new Map());
+/** Content of every RRset the builder made, so an unchanged one is reused instead of encoded again. */
+const contentKeys = new WeakMap<RRset, string>();
 
-  for (const input of sorted) {
-    const zone = zoneOf(input.name);
-    if (!zone) {
-      reject(input.origin, 'dnsName', `${fqdn(input.name)} is outside every served zone`);
-      continue;
-    }
-    const names = byZone.get(zone.apex) as Map<string, Map<ServedType, PendingSet>>;
-    let types = names.get(input.name);
-    if (!types) names.set(input.name, (types = new Map()));
-    const conflict = exclusivityConflict(types, input);
-    if (conflict) {
-      reject(input.origin, conflict.field, conflict.reason);
-      continue;
-    }
-    const existing = types.get(input.type);
-    const fresh = input.data.map((d) => [rdataKey(d), d] as const).filter(([key]) => !existing?.keys.has(key));
-    // The size limit is checked input by input, so the entry that would overflow a shared RRset is the one
-    // rejected, never the ones already merged. A wildcard's records go out under the query name, up to 255 octets.
-    const ownerBytes = input.name.startsWith('*') ? MAX_NAME_OCTETS : wireLength(input.name);
-    const added = fresh.reduce((n, [, d]) => n + ownerBytes + 10 + rdataLength(input.type, d), 0);
-    const total = (existing?.wireBytes ?? 0) + added;
-    if (total > MAX_RRSET_WIRE_BYTES) {
-      reject(input.origin, 'targets', `the ${input.type} RRset at ${fqdn(input.name)} would be ${total} bytes on the wire${ownerBytes === MAX_NAME_OCTETS ? ' (wildcard records counted under a 255-octet query name)' : ''}, over the limit of ${MAX_RRSET_WIRE_BYTES}`);
-      continue;
-    }
-    let set = existing;
-    if (!set) types.set(input.type, (set = { type: input.type, ttl: input.ttl, data: [], keys: new Map(), localities: [], origins: [], wireBytes: 0 }));
-    // RFC 2181 §5.2: one TTL per RRset; the lowest wins so no resolver caches longer than any owner asked.
-    set.ttl = Math.min(set.ttl, input.ttl);
-    const locality = input.origin.locality ?? 0;
-    for (const [key, d] of fresh) {
-      set.keys.set(key, set.data.length);
-      set.data.push(d);
-      set.localities.push(locality);
-    }
-    // A target that another cluster also serves counts as near as its nearest source.
-    if (existing && locality > 0) {
-      for (const d of input.data) {
-        const at = existing.keys.get(rdataKey(d));
-        if (at !== undefined && (existing.localities[at] as number) > locality) existing.localities[at] = locality;
-      }
-    } else if (existing && locality === 0) {
-      for (const d of input.data) {
-        const at = existing.keys.get(rdataKey(d));
-        if (at !== undefined) existing.localities[at] = 0;
-      }
-    }
-    set.wireBytes = total;
-    set.origins.push(input.origin);
+export class SnapshotBuilder {
+  private readonly apexes: string[];
+  private readonly configs: Map<string, ZoneConfig>;
+  /** Per zone, the state of the last build; undefined before the first and after a failed one. */
+  private state: Map<string, ZoneState> | undefined;
+  private stats: { recordsByType: Record<string, number>; rrsets: number; names: number } | undefined;
+
+  constructor(private readonly zones: readonly ZoneConfig[]) {
+    this.apexes = zones.map((z) => z.apex);
+    this.configs = new Map(zones.map((z) => [z.apex, z]));
   }
 
-  for (const names of byZone.values()) rejectOccluded(names, reject);
-
-  const built = new Map<string, Zone>();
-  const recordsByType: Record<string, number> = {};
-  let rrsetCount = 0;
-  let nameCount = 0;
-  const count = (set: RRset) => {
-    recordsByType[set.type] = (recordsByType[set.type] ?? 0) + set.records.length;
-    rrsetCount++;
-  };
-
-  for (const cfg of zones) {
-    const names = byZone.get(cfg.apex) as Map<string, Map<ServedType, PendingSet>>;
-    const nodeSets = new Map<string, RRset[]>();
-    for (const [name, types] of names) {
-      const sets: RRset[] = [];
-      for (const p of types.values()) {
-        const order = byLocality(p);
-        const key = `${name}\u0000${p.type}\u0000${p.ttl}\u0000${order.map((i) => rdataKey(p.data[i] as RDataByType[ServedType])).join('\u0001')}`;
-        const set = previous.get(key) ?? makeRRset(name, p.type, p.ttl, sortedData(p.type, order.map((i) => p.data[i] as RDataByType[ServedType])));
-        encoded.set(key, set);
-        sets.push(set);
+  /** Builds from every input, grouped by owner name (each name's complete list). */
+  full(inputsByName: ReadonlyMap<string, readonly RRsetInput[]>, serial: number, generation: number): BuildResult {
+    const previous = this.state;
+    this.state = undefined;
+    const rejections = new Map<string, RRsetRejection[]>();
+    const merged = new Map<string, Map<string, Map<ServedType, PendingSet>>>();
+    for (const z of this.zones) merged.set(z.apex, new Map());
+    for (const [name, inputs] of inputsByName) {
+      const apex = findZone(name, this.apexes);
+      const reject = rejecter(rejections, name);
+      if (apex === undefined) {
+        for (const input of inputs) reject({ origin: input.origin, field: 'dnsName', reason: `${fqdn(name)} is outside every served zone` });
+        continue;
       }
-      if (sets.length > 0) nodeSets.set(name, sets);
+      (merged.get(apex) as Map<string, Map<ServedType, PendingSet>>).set(name, mergeAtName(name, inputs, reject));
     }
 
-    const soaData = { ...cfg.soa, serial };
-    const soa = makeRRset(cfg.apex, 'SOA', cfg.soa.ttl, [soaData]);
-    const negativeSoa = makeRRset(cfg.apex, 'SOA', Math.min(cfg.soa.ttl, cfg.soa.minimum), [soaData]);
-    const apexNs = makeRRset(cfg.apex, 'NS', cfg.nsTtl, cfg.ns);
-    const apexSets = nodeSets.get(cfg.apex) ?? [];
-    nodeSets.set(cfg.apex, [soa, apexNs, ...apexSets]);
+    const state = new Map<string, ZoneState>();
+    const zones = new Map<string, Zone>();
+    const stats = { recordsByType: {} as Record<string, number>, rrsets: 0, names: 0 };
+    for (const cfg of this.zones) {
+      const names = merged.get(cfg.apex) as Map<string, Map<ServedType, PendingSet>>;
+      const cuts = new Set<string>();
+      const dnames = new Set<string>();
+      for (const [name, types] of names) {
+        if (types.has('NS')) cuts.add(name);
+        if (types.has('DNAME')) dnames.add(name);
+      }
+      const prevNodes = previous?.get(cfg.apex)?.nodes;
+      const nodes = new Map<string, BuildNode>();
+      for (const [name, types] of names) {
+        dropOccluded(name, types, cuts, dnames, rejecter(rejections, name));
+        const sets = encodeSets(name, types, prevNodes?.get(name));
+        if (sets.length > 0) nodes.set(name, dataNode(name, sets, name !== cfg.apex && types.has('NS')));
+      }
+      const { soa, negativeSoa, apexNs } = synthesized(cfg, serial);
+      const apexData = nodes.get(cfg.apex)?.ordered ?? [];
+      nodes.set(cfg.apex, dataNode(cfg.apex, [soa, apexNs, ...apexData], false));
 
-    const nodes = new Map<string, ZoneNode>();
-    let hasCuts = false;
-    let hasDnames = false;
-    for (const [name, sets] of nodeSets) {
-      sets.sort((a, b) => a.typeCode - b.typeCode);
-      const cut = name !== cfg.apex && sets.some((s) => s.type === 'NS');
-      hasCuts ||= cut;
-      hasDnames ||= sets.some((s) => s.type === 'DNAME');
-      nodes.set(name, { name, rrsets: new Map(sets.map((s) => [s.typeCode, s])), ordered: sets, cut });
-      for (const s of sets) count(s);
       // Every ancestor up to the apex exists, as an empty non-terminal if nothing else (RFC 4592 §2.2.2).
-      for (let p = parentName(name); p !== undefined && isInZone(p, cfg.apex) && !nodeSets.has(p) && !nodes.has(p); p = parentName(p)) {
-        nodes.set(p, { name: p, rrsets: new Map(), ordered: [], cut: false });
+      for (const name of [...nodes.keys()]) {
+        for (let p = parentName(name); p !== undefined && isInZone(p, cfg.apex) && !nodes.has(p); p = parentName(p)) nodes.set(p, emptyNode(p));
       }
-    }
-    // A served child zone's apex, and every name between it and this apex, exists in this zone too,
-    // as an empty non-terminal: the parent side of the cut is where DS is answered (RFC 4035 §3.1.4.1),
-    // and a name above the child apex must not be NXDOMAIN, which denies everything below it (RFC 8020).
-    for (const child of zones) {
-      if (child === cfg || child.apex === '' || !isInZone(child.apex, cfg.apex) || zoneOf(parentName(child.apex) as string) !== cfg) continue;
-      for (let p: string | undefined = child.apex; p !== undefined && p !== cfg.apex && !nodes.has(p); p = parentName(p)) {
-        nodes.set(p, { name: p, rrsets: new Map(), ordered: [], cut: false });
+      const pinned = this.childApexPaths(cfg);
+      for (const p of pinned) if (!nodes.has(p)) nodes.set(p, emptyNode(p));
+      const children = new Map<string, number>();
+      for (const name of nodes.keys()) if (name !== cfg.apex) bump(children, parentName(name) as string, 1);
+
+      let hasCuts = false;
+      let hasDnames = false;
+      for (const n of nodes.values()) {
+        hasCuts ||= n.cut;
+        hasDnames ||= n.rrsets.has(TYPE_CODES.DNAME);
       }
+      const reads: ReadIndex = { readers: new Map(), reads: new Map() };
+      const lookup = (n: string): ZoneNode | undefined => nodes.get(n);
+      for (const node of nodes.values()) {
+        if (hasTargets(node.ordered)) node.additional = collectAdditional(reads, cfg.apex, node.name, node.ordered, lookup, hasCuts);
+        addStats(stats, node, 1);
+      }
+      const published = ShardedMap.from<ZoneNode>(nodes, nodes.size);
+      const zone: Zone = { apex: cfg.apex, nodes: published, soa, negativeSoa, apexNs, hasCuts, hasDnames };
+      zones.set(cfg.apex, zone);
+      state.set(cfg.apex, { cfg, nodes: published, zone, cuts, dnames, pinned, children, reads });
     }
-    nameCount += nodes.size;
-    built.set(cfg.apex, { apex: cfg.apex, nodes, soa, negativeSoa, apexNs, hasCuts, hasDnames, additional: computeAdditional(cfg.apex, nodes, hasCuts) });
+    this.state = state;
+    this.stats = stats;
+    return { snapshot: snapshotOf(zones, stats, serial, generation), rejections, incremental: false };
   }
 
-  return {
-    snapshot: {
-      generation,
-      serial,
-      builtAt: Date.now(),
-      zones: built,
-      stats: { recordsByType, rrsets: rrsetCount, names: nameCount },
-    },
-    rejections,
-    encoded,
+  /**
+   * The last snapshot with the names in `changed` rebuilt from their complete
+   * inputs now (an empty list: the name has none any more). Undefined when
+   * that cannot be done name by name: before a first full build, or when a
+   * changed name has or had NS or DNAME data (what they hide spans names).
+   */
+  update(changed: ReadonlyMap<string, readonly RRsetInput[]>, serial: number, generation: number): BuildResult | undefined {
+    const state = this.state;
+    const stats = this.stats;
+    if (!state || !stats) return undefined;
+    const byZone = new Map<string, string[]>();
+    for (const [name, inputs] of changed) {
+      const apex = findZone(name, this.apexes);
+      if (apex === undefined) continue;
+      const zs = state.get(apex) as ZoneState;
+      if (zs.cuts.has(name) || zs.dnames.has(name) || inputs.some((i) => i.type === 'NS' || i.type === 'DNAME')) return undefined;
+      const list = byZone.get(apex);
+      if (list) list.push(name);
+      else byZone.set(apex, [name]);
+    }
+    // From here on the state is changed in place; should anything throw, the next build must be a full one.
+    this.state = undefined;
+    const rejections = new Map<string, RRsetRejection[]>();
+    for (const [name, inputs] of changed) {
+      if (findZone(name, this.apexes) !== undefined) continue;
+      const reject = rejecter(rejections, name);
+      for (const input of inputs) reject({ origin: input.origin, field: 'dnsName', reason: `${fqdn(name)} is outside every served zone` });
+    }
+    const newStats = { recordsByType: { ...stats.recordsByType }, rrsets: stats.rrsets, names: stats.names };
+    const zones = new Map<string, Zone>();
+    for (const zs of state.values()) {
+      this.updateZone(zs, byZone.get(zs.cfg.apex) ?? [], changed, rejections, newStats, serial);
+      zones.set(zs.cfg.apex, zs.zone);
+    }
+    for (const [type, n] of Object.entries(newStats.recordsByType)) if (n === 0) delete newStats.recordsByType[type];
+    this.state = state;
+    this.stats = newStats;
+    return { snapshot: snapshotOf(zones, newStats, serial, generation), rejections, incremental: true };
+  }
+
+  private updateZone(
+    zs: ZoneState,
+    names: readonly string[],
+    changed: ReadonlyMap<string, readonly RRsetInput[]>,
+    rejections: Map<string, RRsetRejection[]>,
+    stats: { recordsByType: Record<string, number>; rrsets: number; names: number },
+    serial: number,
+  ): void {
+    const apex = zs.cfg.apex;
+    const old = zs.nodes;
+    /** The nodes this build replaces (undefined: removed), over `old`. */
+    const work = new Map<string, BuildNode | undefined>();
+    const current = (n: string): ZoneNode | undefined => (work.has(n) ? work.get(n) : old.get(n));
+    const exists = (n: string): boolean => (work.has(n) ? work.get(n) !== undefined : old.has(n));
+
+    const newSets = new Map<string, RRset[]>();
+    for (const name of names) {
+      const types = mergeAtName(name, changed.get(name) ?? [], rejecter(rejections, name));
+      dropOccluded(name, types, zs.cuts, zs.dnames, rejecter(rejections, name));
+      newSets.set(name, encodeSets(name, types, old.get(name)));
+    }
+    const hasData = (n: string): boolean => {
+      const sets = newSets.get(n);
+      return sets ? sets.length > 0 : (current(n)?.ordered.length ?? 0) > 0;
+    };
+    const nodeFor = (n: string): BuildNode => {
+      const sets = newSets.get(n);
+      return sets && sets.length > 0 ? dataNode(n, sets, false) : emptyNode(n);
+    };
+    const create = (n: string): void => {
+      work.set(n, nodeFor(n));
+      const p = parentName(n) as string;
+      bump(zs.children, p, 1);
+      if (!exists(p)) create(p);
+    };
+    const remove = (n: string): void => {
+      work.set(n, undefined);
+      const p = parentName(n) as string;
+      bump(zs.children, p, -1);
+      if (p !== apex && exists(p) && !zs.pinned.has(p) && (zs.children.get(p) ?? 0) === 0 && !hasData(p)) remove(p);
+    };
+    for (const name of names) {
+      if (name === apex) continue;
+      const wanted = hasData(name) || (zs.children.get(name) ?? 0) > 0 || zs.pinned.has(name);
+      if (wanted) {
+        if (exists(name)) work.set(name, nodeFor(name));
+        else create(name);
+      } else if (exists(name)) {
+        remove(name);
+      }
+    }
+
+    const { soa, negativeSoa, apexNs } = synthesized(zs.cfg, serial);
+    const apexData = newSets.get(apex) ?? (old.get(apex)?.ordered ?? []).filter((s) => s !== zs.zone.soa && s !== zs.zone.apexNs);
+    work.set(apex, dataNode(apex, [soa, apexNs, ...apexData], false));
+
+    // Additional data: owners whose own RRsets may have changed, and owners that read a name that changed
+    // in what additional.ts looks at. The apex is among the former in every build (its NS set is new).
+    const owners = new Set<string>();
+    for (const [name, node] of work) {
+      const before = old.get(name);
+      // An owner that lost its MX, SRV or NS is visited too, so what it read is forgotten.
+      if ((node && hasTargets(node.ordered)) || (before && hasTargets(before.ordered))) owners.add(name);
+      if (readChanged(before, node)) for (const o of zs.reads.readers.get(name) ?? []) owners.add(o);
+    }
+    const hasCuts = zs.zone.hasCuts;
+    for (const owner of owners) {
+      const node = current(owner);
+      if (!node || !hasTargets(node.ordered)) {
+        forgetReads(zs.reads, owner);
+        continue;
+      }
+      let building = work.get(owner);
+      if (!building) work.set(owner, (building = { ...node }));
+      building.additional = collectAdditional(zs.reads, apex, owner, building.ordered, current, hasCuts);
+    }
+
+    for (const [name, node] of work) {
+      const before = old.get(name);
+      if (before) addStats(stats, before, -1);
+      if (node) addStats(stats, node, 1);
+    }
+    zs.nodes = old.with(work);
+    zs.zone = { apex, nodes: zs.nodes, soa, negativeSoa, apexNs, hasCuts, hasDnames: zs.zone.hasDnames };
+  }
+
+  /** The names between `cfg`'s apex and each served zone directly below it: they exist in this zone too. */
+  private childApexPaths(cfg: ZoneConfig): Set<string> {
+    // The parent side of a cut is where DS is answered (RFC 4035 §3.1.4.1), and a name above
+    // the child apex must not be NXDOMAIN, which denies everything below it (RFC 8020).
+    const pinned = new Set<string>();
+    for (const child of this.zones) {
+      if (child === cfg || child.apex === '' || !isInZone(child.apex, cfg.apex)) continue;
+      const parentApex = findZone(parentName(child.apex) as string, this.apexes);
+      if (parentApex === undefined || this.configs.get(parentApex) !== cfg) continue;
+      for (let p: string | undefined = child.apex; p !== undefined && p !== cfg.apex; p = parentName(p)) pinned.add(p);
+    }
+    return pinned;
+  }
+}
+
+/** One-shot build of every input: for tests and tools that need one snapshot, not a sequence. */
+export function buildSnapshot(inputs: readonly RRsetInput[], zones: readonly ZoneConfig[], serial: number, generation: number): { snapshot: Snapshot; rejections: RRsetRejection[] } {
+  const byName = new Map<string, RRsetInput[]>();
+  for (const input of inputs) {
+    const list = byName.get(input.name);
+    if (list) list.push(input);
+    else byName.set(input.name, [input]);
+  }
+  const built = new SnapshotBuilder(zones).full(byName, serial, generation);
+  return { snapshot: built.snapshot, rejections: [...built.rejections.values()].flat() };
+}
+
+function rejecter(into: Map<string, RRsetRejection[]>, name: string): (r: RRsetRejection) => void {
+  return (r) => {
+    const list = into.get(name);
+    if (list) list.push(r);
+    else into.set(name, [r]);
   };
 }
 
-/** Types that may stand at or below a zone cut: the NS set itself and the addresses used as glue. */
-const AT_CUT: ReadonlySet<ServedType> = new Set(['NS', 'A', 'AAAA']);
-
-/**
- * Data nobody would ever be answered: below a DNAME (RFC 6672 §2.3: every name under it is
- * redirected), or below or at a delegation other than the NS set and glue addresses (RFC 1034
- * §4.2.1: it belongs to the child zone). Rejected with a reason instead of accepted and never served.
- */
-function rejectOccluded(names: Map<string, Map<ServedType, PendingSet>>, reject: (o: RRsetOrigin, field: string, reason: string) => void): void {
-  const cuts = new Set<string>();
-  const dnames = new Set<string>();
-  for (const [name, types] of names) {
-    if (types.has('NS')) cuts.add(name);
-    if (types.has('DNAME')) dnames.add(name);
+/** The RRsets of one name, in type order; an RRset whose content the previous node already had is that same object. */
+function encodeSets(name: string, types: ReadonlyMap<ServedType, PendingSet>, previous: ZoneNode | undefined): RRset[] {
+  if (types.size === 0) return [];
+  const reuse = new Map<string, RRset>();
+  for (const s of previous?.ordered ?? []) {
+    const key = contentKeys.get(s);
+    if (key !== undefined) reuse.set(key, s);
   }
-  if (cuts.size === 0 && dnames.size === 0) return;
-  for (const [name, types] of names) {
-    let hiddenBy: { owner: string; kind: 'DNAME' | 'NS' } | undefined;
-    // Walking up, the last hit is the one nearest the apex: the one a lookup meets first.
-    for (let a = parentName(name); a !== undefined; a = parentName(a)) {
-      if (dnames.has(a)) hiddenBy = { owner: a, kind: 'DNAME' };
-      else if (cuts.has(a)) hiddenBy = { owner: a, kind: 'NS' };
+  const sets: RRset[] = [];
+  for (const p of types.values()) {
+    const data = finalData(p);
+    const key = `${p.type}\u0000${p.ttl}\u0000${data.map(rdataKey).join('\u0001')}`;
+    let set = reuse.get(key);
+    if (!set) {
+      set = makeRRset(name, p.type, p.ttl, data);
+      contentKeys.set(set, key);
     }
-    if (!hiddenBy && cuts.has(name)) hiddenBy = { owner: name, kind: 'NS' };
-    if (!hiddenBy) continue;
-    for (const [type, set] of types) {
-      if (hiddenBy.kind === 'NS' && AT_CUT.has(type)) continue;
-      const why =
-        hiddenBy.kind === 'DNAME'
-          ? `${fqdn(name)} is below the DNAME at ${fqdn(hiddenBy.owner)}, which redirects every name under it; this ${type} would never be answered`
-          : `${fqdn(name)} is at or below the delegation at ${fqdn(hiddenBy.owner)}, where only the NS set and glue addresses are served; this ${type} would never be answered`;
-      for (const o of set.origins) reject(o, 'dnsName', why);
-      types.delete(type);
+    sets.push(set);
+  }
+  return sets;
+}
+
+function dataNode(name: string, sets: readonly RRset[], cut: boolean): BuildNode {
+  const ordered = [...sets].sort((a, b) => a.typeCode - b.typeCode);
+  return { name, rrsets: new Map(ordered.map((s) => [s.typeCode, s])), ordered, cut, additional: NO_ADDITIONAL };
+}
+
+function emptyNode(name: string): BuildNode {
+  return { name, rrsets: NO_RRSETS, ordered: [], cut: false, additional: NO_ADDITIONAL };
+}
+
+function synthesized(cfg: ZoneConfig, serial: number): { soa: RRset<'SOA'>; negativeSoa: RRset<'SOA'>; apexNs: RRset<'NS'> } {
+  const soaData = { ...cfg.soa, serial };
+  return {
+    soa: makeRRset(cfg.apex, 'SOA', cfg.soa.ttl, [soaData]),
+    negativeSoa: makeRRset(cfg.apex, 'SOA', Math.min(cfg.soa.ttl, cfg.soa.minimum), [soaData]),
+    apexNs: makeRRset(cfg.apex, 'NS', cfg.nsTtl, cfg.ns),
+  };
+}
+
+/** Computes an owner's additional data through `lookup`, and records which names it read. */
+function collectAdditional(index: ReadIndex, apex: string, owner: string, sets: readonly RRset[], lookup: (n: string) => ZoneNode | undefined, hasCuts: boolean): ReadonlyMap<RRset, readonly Placed[]> {
+  const read = new Set<string>();
+  const additional = additionalOf(
+    apex,
+    sets,
+    (n) => {
+      read.add(n);
+      return lookup(n);
+    },
+    hasCuts,
+  );
+  forgetReads(index, owner);
+  if (read.size > 0) {
+    const names = [...read];
+    index.reads.set(owner, names);
+    for (const n of names) {
+      const set = index.readers.get(n);
+      if (set) set.add(owner);
+      else index.readers.set(n, new Set([owner]));
     }
-    if (types.size === 0) names.delete(name);
+  }
+  return additional;
+}
+
+function forgetReads(index: ReadIndex, owner: string): void {
+  const names = index.reads.get(owner);
+  if (!names) return;
+  index.reads.delete(owner);
+  for (const n of names) {
+    const set = index.readers.get(n);
+    if (!set) continue;
+    set.delete(owner);
+    if (set.size === 0) index.readers.delete(n);
   }
 }
 
-const SINGLETONS: ReadonlySet<RecordType> = new Set(['CNAME', 'DNAME']);
+/** Whether a name changed in anything additional.ts reads of it: existence, A, AAAA, cut. */
+function readChanged(before: ZoneNode | undefined, after: ZoneNode | undefined): boolean {
+  if (!before || !after) return before !== after;
+  return (
+    before.cut !== after.cut ||
+    before.rrsets.get(TYPE_CODES.A) !== after.rrsets.get(TYPE_CODES.A) ||
+    before.rrsets.get(TYPE_CODES.AAAA) !== after.rrsets.get(TYPE_CODES.AAAA)
+  );
+}
 
-/** RFC 1034 §3.6.2 and RFC 6672 §2.4: CNAME excludes other data at its name; CNAME and DNAME are single records. */
-function exclusivityConflict(types: Map<ServedType, PendingSet>, input: RRsetInput): { field: string; reason: string } | undefined {
-  const name = fqdn(input.name);
-  if (input.type === 'CNAME') {
-    for (const [t, set] of types) {
-      if (t !== 'CNAME') {
-        return { field: 'recordType', reason: `a CNAME at ${name} cannot coexist with the ${t} records defined by ${describeOrigin(set.origins[0] as RRsetOrigin)}` };
-      }
-    }
-  } else {
-    const cname = types.get('CNAME');
-    if (cname) {
-      return { field: 'recordType', reason: `${name} already has a CNAME, defined by ${describeOrigin(cname.origins[0] as RRsetOrigin)}; no other type may share its name` };
-    }
+function bump(counts: Map<string, number>, name: string, by: number): void {
+  const n = (counts.get(name) ?? 0) + by;
+  if (n === 0) counts.delete(name);
+  else counts.set(name, n);
+}
+
+function addStats(stats: { recordsByType: Record<string, number>; rrsets: number; names: number }, node: ZoneNode, sign: 1 | -1): void {
+  stats.names += sign;
+  for (const s of node.ordered) {
+    stats.recordsByType[s.type] = (stats.recordsByType[s.type] ?? 0) + sign * s.records.length;
+    stats.rrsets += sign;
   }
-  if (SINGLETONS.has(input.type)) {
-    const existing = types.get(input.type);
-    if (existing && rdataKey(existing.data[0] as RDataByType[ServedType]) !== rdataKey(input.data[0] as RDataByType[ServedType])) {
-      return { field: 'targets', reason: `${name} already has a different ${input.type}, defined by ${describeOrigin(existing.origins[0] as RRsetOrigin)}; a name holds one ${input.type}` };
-    }
-  }
-  return undefined;
 }
 
-function rdataKey(d: RDataByType[RecordType]): string {
-  if (typeof d === 'string') return d;
-  if (Array.isArray(d)) return d.map((b) => b.toString('hex')).join(',');
-  return JSON.stringify(d);
+function snapshotOf(zones: ReadonlyMap<string, Zone>, stats: { recordsByType: Record<string, number>; rrsets: number; names: number }, serial: number, generation: number): Snapshot {
+  return { generation, serial, builtAt: Date.now(), zones, stats: { recordsByType: { ...stats.recordsByType }, rrsets: stats.rrsets, names: stats.names } };
 }
-
-/** Indexes of a pending set's data, this cluster's first, then each peer's in turn; merge order within each. */
-function byLocality(p: PendingSet): number[] {
-  const order = p.data.map((_, i) => i);
-  if (p.localities.some((l) => l !== 0)) order.sort((a, b) => (p.localities[a] as number) - (p.localities[b] as number) || a - b);
-  return order;
-}
-
-/**
- * The order records leave in: A/AAAA/TXT and friends keep the order targets
- * were merged in (sorted origins, then target order); MX, SRV and NAPTR sort
- * by their priority fields so the set reads the way a client will use it.
- */
-function sortedData<T extends ServedType>(type: T, data: RDataByType[T][]): RDataByType[T][] {
-  if (type === 'MX') return [...(data as RDataByType['MX'][])].sort((a, b) => a.preference - b.preference) as RDataByType[T][];
-  if (type === 'SRV') return [...(data as RDataByType['SRV'][])].sort((a, b) => a.priority - b.priority || b.weight - a.weight) as RDataByType[T][];
-  if (type === 'NAPTR') return [...(data as RDataByType['NAPTR'][])].sort((a, b) => a.order - b.order || a.preference - b.preference) as RDataByType[T][];
-  return data;
-}
-

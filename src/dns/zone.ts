@@ -1,7 +1,8 @@
 /**
- * An immutable snapshot of everything crdns serves. A snapshot is built whole
- * from the current endpoints and then swapped in with one assignment, so a
- * query sees either the old data or the new data, never a mix.
+ * An immutable snapshot of everything crdns serves. A snapshot is built
+ * completely, whole or as a copy of the previous one that shares what did not
+ * change, and then swapped in with one assignment, so a query sees either the
+ * old data or the new data, never a mix.
  */
 import type { Placed, RRset } from './rrset.js';
 import { parentName } from './name.js';
@@ -14,6 +15,8 @@ export interface ZoneNode {
   readonly ordered: readonly RRset[];
   /** NS below the apex: a zone cut, answered with a referral. */
   readonly cut: boolean;
+  /** For each MX, SRV and NS RRset here, the addresses it brings into the additional section (additional.ts). */
+  readonly additional: ReadonlyMap<RRset, readonly Placed[]>;
 }
 
 export interface Zone {
@@ -26,8 +29,6 @@ export interface Zone {
   /** Whether any cut or DNAME exists, so lookups in zones without them skip the top-down walk. */
   readonly hasCuts: boolean;
   readonly hasDnames: boolean;
-  /** For each MX, SRV and NS RRset, the addresses it brings into the additional section (additional.ts). */
-  readonly additional: ReadonlyMap<RRset, readonly Placed[]>;
 }
 
 export interface SnapshotStats {

@@ -5,17 +5,28 @@
  * rebuild; the swap is a single assignment, so a query sees either the old
  * snapshot or the new one. Until the source's first full listing is in,
  * `current` is undefined and queries are told to go elsewhere.
+ *
+ * A rebuild redoes only the owner names the changed objects had or have
+ * (zone-builder.ts `update`), and the problems of the objects with inputs at
+ * those names. The whole snapshot is rebuilt on the first build, when a
+ * partition is lost or back (its inputs leave or rejoin many names), when a
+ * change involves NS or DNAME, and when a change touches a large share of
+ * the names, where building whole is as cheap.
  */
-import { buildSnapshot } from '../dns/zone-builder.js';
-import type { RRset } from '../dns/rrset.js';
+import { SnapshotBuilder, type BuildResult } from '../dns/zone-builder.js';
 import type { ZoneConfig } from '../dns/zone-config.js';
-import type { RRsetInput } from '../dns/zone-input.js';
+import type { RRsetInput, RRsetRejection } from '../dns/zone-input.js';
 import type { Snapshot } from '../dns/zone.js';
 import { objectFingerprint, problemId, type EndpointObject, type EndpointProblem, type EndpointSink } from '../endpoint/endpoint.js';
 import { keepLastGood } from '../endpoint/last-good.js';
 import type { NamePolicy } from '../endpoint/name-policy.js';
 import { validateObject, type ValidationContext } from '../endpoint/validate-object.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { changedInputNames, InputIndex } from './input-index.js';
+
+/** A change touching more than this share of the names (and more than FULL_REBUILD_MIN_NAMES) is built whole. */
+const FULL_REBUILD_SHARE = 0.25;
+const FULL_REBUILD_MIN_NAMES = 64;
 
 interface Validated {
   object: EndpointObject;
@@ -90,6 +101,8 @@ export interface ZoneStoreOptions {
   logger?: Logger;
   /** Now, in ms; injectable for tests. */
   clock?: () => number;
+  /** false: every rebuild builds the whole snapshot, as before #14; for benchmarks and tests. Default true. */
+  incremental?: boolean;
 }
 
 /** What changed between the previous snapshot and this one, computed once per rebuild. */
@@ -124,6 +137,8 @@ export interface RebuildEvent {
   partitions: ReadonlyMap<string, PartitionStats>;
   /** Milliseconds spent building. */
   buildMs: number;
+  /** Whether only the changed names were rebuilt (else the whole snapshot was). */
+  incremental: boolean;
 }
 
 interface PartitionState {
@@ -138,7 +153,6 @@ interface PartitionState {
 
 export class ZoneStore implements EndpointSink {
   private readonly objects = new Map<string, Validated>();
-  private readonly zones: readonly ZoneConfig[];
   private readonly ctx: ValidationContext;
   private readonly logger: Logger;
   private readonly clock: () => number;
@@ -154,20 +168,30 @@ export class ZoneStore implements EndpointSink {
   private lastBuildMs = 0;
   private generation = 0;
   private serial = 0;
-  /** The previous build's problems by problemId, to tell what appeared and cleared. */
-  private lastProblems = new Map<string, EndpointProblem>();
+  /** Every object's current problems (validation and the builder's rejections), for objects that have any. */
+  private problems = new Map<string, EndpointProblem[]>();
   /** Changes since the last build; an object added then removed is in neither. */
   private pending = { added: new Set<string>(), changed: new Set<string>(), removed: new Set<string>() };
   /** When each key was first seen, for objects whose source gives no creation time. */
   private readonly firstSeen = new Map<string, number>();
-  /** The last snapshot's RRsets by content, reused by the next build. */
-  private encoded: ReadonlyMap<string, RRset> = new Map();
+  private readonly builder: SnapshotBuilder;
+  private readonly incremental: boolean;
+  private readonly inputs = new InputIndex();
+  /** Owner names whose inputs changed since the last build. */
+  private changedNames = new Set<string>();
+  /** The next build must be a whole one (first build, lost-state changes). */
+  private needsFull = true;
+  /** The last build's rejections by owner name. */
+  private rejections = new Map<string, readonly RRsetRejection[]>();
+  /** Objects and records per partition, kept as objects come and go. */
+  private readonly counts = new Map<string, { objects: number; records: number }>();
 
   constructor(opts: ZoneStoreOptions) {
-    this.zones = opts.zones;
     this.ctx = { zones: opts.zones.map((z) => z.apex), defaultTtl: opts.defaultTtl, ...(opts.policy ? { policy: opts.policy } : {}) };
     this.logger = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? Date.now;
+    this.builder = new SnapshotBuilder(opts.zones);
+    this.incremental = opts.incremental ?? true;
     this.partitions.set('', { options: { gatesReadiness: true }, synced: false, lost: false, listed: false, restored: false });
   }
 
@@ -192,6 +216,7 @@ export class ZoneStore implements EndpointSink {
         if (state.lost === lost) return;
         state.lost = lost;
         this.dirty = true;
+        this.needsFull = true;
         this.schedule();
       },
     };
@@ -244,7 +269,11 @@ export class ZoneStore implements EndpointSink {
   }
 
   private delete(key: string): boolean {
-    if (!this.objects.delete(key)) return false;
+    const v = this.objects.get(key);
+    if (!v) return false;
+    this.objects.delete(key);
+    this.unindex(v);
+    for (const r of v.rrsets) this.changedNames.add(r.name);
     this.firstSeen.delete(key);
     this.dirty = true;
     if (this.pending.added.delete(key)) return true;
@@ -347,7 +376,13 @@ export class ZoneStore implements EndpointSink {
     // Only the same object (same uid) has a previous version to fall back on.
     const sameUid = prev !== undefined && prev.object.origin.uid === object.origin.uid;
     const { rrsets, problems } = keepLastGood(object, fresh, sameUid ? prev : undefined);
-    this.objects.set(object.key, { object, fingerprint, rrsets, problems, partition, restored });
+    if (prev) this.unindex(prev);
+    const v: Validated = { object, fingerprint, rrsets, problems, partition, restored };
+    this.objects.set(object.key, v);
+    this.index(v);
+    // A new version usually changes a few of its entries: only the names whose inputs differ need rebuilding.
+    const names = prev && prev.partition === partition ? changedInputNames(prev.rrsets, rrsets) : rrsets.map((r) => r.name);
+    for (const name of names) this.changedNames.add(name);
     this.dirty = true;
     if (prev) {
       if (!this.pending.added.has(object.key)) this.pending.changed.add(object.key);
@@ -356,6 +391,22 @@ export class ZoneStore implements EndpointSink {
     } else {
       this.pending.added.add(object.key);
     }
+  }
+
+  private index(v: Validated): void {
+    this.inputs.add(v.rrsets, v.partition);
+    const c = this.counts.get(v.partition) ?? { objects: 0, records: 0 };
+    c.objects++;
+    for (const r of v.rrsets) c.records += r.data.length;
+    this.counts.set(v.partition, c);
+  }
+
+  private unindex(v: Validated): void {
+    this.inputs.remove(v.rrsets);
+    const c = this.counts.get(v.partition);
+    if (!c) return;
+    c.objects--;
+    for (const r of v.rrsets) c.records -= r.data.length;
   }
 
   /** Since when this object has existed, for "first owner wins": its creation time, else when the store first saw its key. */
@@ -394,28 +445,35 @@ export class ZoneStore implements EndpointSink {
     if (!this.isSynced || !this.dirty) return undefined;
     this.dirty = false;
     const started = this.clock();
-    const inputs = this.collectInputs();
     // The serial follows the clock where it can, so it also increases across restarts, and by one at least per change.
     this.serial = Math.max(this.serial + 1, Math.floor(started / 1000)) >>> 0;
     this.generation++;
-    const { snapshot, rejections, encoded } = buildSnapshot(inputs, this.zones, this.serial, this.generation, this.encoded);
-    this.encoded = encoded;
-
-    const problems = new Map<string, EndpointProblem[]>();
-    for (const v of this.objects.values()) if (v.problems.length > 0) problems.set(v.object.key, [...v.problems]);
-    for (const r of rejections) {
-      const list = problems.get(r.origin.object) ?? [];
-      list.push({ object: r.origin.object, index: r.origin.index, field: r.field, reason: r.reason });
-      problems.set(r.origin.object, list);
+    const names = this.changedNames;
+    this.changedNames = new Set();
+    const whole = this.needsFull || !this.incremental || (names.size > FULL_REBUILD_MIN_NAMES && names.size > FULL_REBUILD_SHARE * this.inputs.size);
+    const lost = this.lostPartitions();
+    let built: BuildResult | undefined;
+    if (!whole) {
+      const changed = new Map<string, RRsetInput[]>();
+      for (const name of names) changed.set(name, this.inputsAt(name, lost));
+      built = this.builder.update(changed, this.serial, this.generation);
     }
-    for (const list of problems.values()) list.sort((a, b) => a.index - b.index);
+    if (!built) {
+      const all = new Map<string, RRsetInput[]>();
+      for (const name of this.inputs.names()) all.set(name, this.inputsAt(name, lost));
+      built = this.builder.full(all, this.serial, this.generation);
+    }
+    this.needsFull = false;
+    const snapshot = built.snapshot;
+    const { appeared, cleared } = this.updateProblems(built, names);
     this.snapshot = snapshot;
     const buildMs = this.clock() - started;
     this.lastBuildEnd = started + buildMs;
     this.lastBuildMs = buildMs;
-    const changes = this.takeChanges(problems);
+    const changes = this.takeChanges(appeared, cleared);
     this.logProblems(changes.problemsAppeared);
-    this.logger.debug('snapshot built', { generation: snapshot.generation, serial: snapshot.serial, objects: this.objects.size, rrsets: snapshot.stats.rrsets, buildMs });
+    this.logger.debug('snapshot built', { generation: snapshot.generation, serial: snapshot.serial, objects: this.objects.size, rrsets: snapshot.stats.rrsets, buildMs, incremental: built.incremental });
+    const problems = new Map(this.problems);
     const touched = new Map<string, TouchedObject>();
     const touch = (key: string): void => {
       const v = this.objects.get(key);
@@ -426,7 +484,7 @@ export class ZoneStore implements EndpointSink {
     for (const key of changes.changed) touch(key);
     for (const p of changes.problemsAppeared) touch(p.object);
     for (const p of changes.problemsCleared) touch(p.object);
-    const event: RebuildEvent = { snapshot, problems, objectCount: this.objects.size, changes, touched, partitions: this.partitionStats(), buildMs };
+    const event: RebuildEvent = { snapshot, problems, objectCount: this.objects.size, changes, touched, partitions: this.partitionStats(), buildMs, incremental: built.incremental };
     for (const l of this.listeners) {
       // An observer's bug must not take the data plane down: the snapshot is already swapped in.
       try {
@@ -438,14 +496,8 @@ export class ZoneStore implements EndpointSink {
     return event;
   }
 
-  /**
-   * Every RRset input, less what lost partitions must not serve: a lost
-   * partition's RRset gives way wherever a live one serves the same name and
-   * type (or a CNAME, which owns its name), so clients stop being sent to a
-   * dead cluster; what only it serves stays unless its orphans are withdrawn.
-   */
-  private collectInputs(): RRsetInput[] {
-    const inputs: RRsetInput[] = [];
+  /** Lost partitions, and those of them whose orphans stay. */
+  private lostPartitions(): { lost: Set<string>; keepOrphans: Set<string> } {
     const lost = new Set<string>();
     const keepOrphans = new Set<string>();
     for (const [name, p] of this.partitions) {
@@ -453,51 +505,100 @@ export class ZoneStore implements EndpointSink {
       lost.add(name);
       if (p.options.orphans !== 'withdraw') keepOrphans.add(name);
     }
-    if (lost.size === 0) {
-      for (const v of this.objects.values()) for (const r of v.rrsets) inputs.push(r);
-      return inputs;
+    return { lost, keepOrphans };
+  }
+
+  /**
+   * The RRset inputs at one name, less what lost partitions must not serve: a
+   * lost partition's RRset gives way wherever a live one serves the same name
+   * and type (or a CNAME, which owns its name), so clients stop being sent to
+   * a dead cluster; what only it serves stays unless its orphans are withdrawn.
+   */
+  private inputsAt(name: string, { lost, keepOrphans }: { lost: ReadonlySet<string>; keepOrphans: ReadonlySet<string> }): RRsetInput[] {
+    const at = this.inputs.at(name);
+    if (!at) return [];
+    if (lost.size === 0) return [...at.keys()];
+    const inputs: RRsetInput[] = [];
+    const liveTypes = new Set<string>();
+    for (const [r, partition] of at) {
+      if (lost.has(partition)) continue;
+      inputs.push(r);
+      liveTypes.add(r.type);
     }
-    const live = new Set<string>();
-    const liveNames = new Set<string>();
-    for (const v of this.objects.values()) {
-      if (lost.has(v.partition)) continue;
-      for (const r of v.rrsets) {
-        inputs.push(r);
-        live.add(`${r.name}\u0000${r.type}`);
-        if (r.type === 'CNAME') live.add(`${r.name}\u0000*`);
-        liveNames.add(r.name);
-      }
-    }
-    for (const v of this.objects.values()) {
-      if (!keepOrphans.has(v.partition)) continue;
-      for (const r of v.rrsets) {
-        const shadowed = live.has(`${r.name}\u0000${r.type}`) || live.has(`${r.name}\u0000*`) || (r.type === 'CNAME' && liveNames.has(r.name));
-        if (!shadowed) inputs.push(r);
-      }
+    for (const [r, partition] of at) {
+      if (!keepOrphans.has(partition)) continue;
+      const shadowed = liveTypes.has(r.type) || liveTypes.has('CNAME') || (r.type === 'CNAME' && liveTypes.size > 0);
+      if (!shadowed) inputs.push(r);
     }
     return inputs;
   }
 
+  /**
+   * Takes in the build's rejections and recomputes the problems of every object
+   * they may concern: all after a whole build; else the objects that changed
+   * and those with inputs at a changed name (a conflict comes from another object).
+   */
+  private updateProblems(built: BuildResult, names: ReadonlySet<string>): { appeared: EndpointProblem[]; cleared: EndpointProblem[] } {
+    const appeared: EndpointProblem[] = [];
+    const cleared: EndpointProblem[] = [];
+    const recheck = new Set<string>();
+    const previous = this.problems;
+    if (built.incremental) {
+      for (const name of names) {
+        const r = built.rejections.get(name);
+        if (r) this.rejections.set(name, r);
+        else this.rejections.delete(name);
+        for (const input of this.inputs.at(name)?.keys() ?? []) recheck.add(input.origin.object);
+      }
+      for (const key of this.pending.added) recheck.add(key);
+      for (const key of this.pending.changed) recheck.add(key);
+      for (const key of this.pending.removed) recheck.add(key);
+    } else {
+      this.rejections = new Map(built.rejections);
+      // Objects' order first, as a reader of the problems expects them; then those that are gone.
+      for (const key of this.objects.keys()) recheck.add(key);
+      for (const key of this.problems.keys()) recheck.add(key);
+      this.problems = new Map();
+    }
+    for (const key of recheck) {
+      const before = previous.get(key) ?? [];
+      const v = this.objects.get(key);
+      const now = v ? this.problemsOf(v) : [];
+      if (now.length > 0) this.problems.set(key, now);
+      else this.problems.delete(key);
+      const was = new Set(before.map(problemId));
+      const is = new Set(now.map(problemId));
+      for (const p of now) if (!was.has(problemId(p))) appeared.push(p);
+      for (const p of before) if (!is.has(problemId(p))) cleared.push(p);
+    }
+    return { appeared, cleared };
+  }
+
+  /** An object's validation problems and the builder's rejections of its inputs, by entry. */
+  private problemsOf(v: Validated): EndpointProblem[] {
+    const key = v.object.key;
+    const list: EndpointProblem[] = [...v.problems];
+    const seen = new Set<string>();
+    for (const input of v.rrsets) {
+      if (seen.has(input.name)) continue;
+      seen.add(input.name);
+      for (const r of this.rejections.get(input.name) ?? []) {
+        if (r.origin.object === key) list.push({ object: key, index: r.origin.index, field: r.field, reason: r.reason });
+      }
+    }
+    return list.sort((a, b) => a.index - b.index);
+  }
+
   private partitionStats(): Map<string, PartitionStats> {
     const stats = new Map<string, PartitionStats>();
-    for (const [name, p] of this.partitions) stats.set(name, { objects: 0, records: 0, synced: p.synced, lost: p.lost, restored: p.restored, gatesReadiness: p.options.gatesReadiness });
-    for (const v of this.objects.values()) {
-      const s = stats.get(v.partition);
-      if (!s) continue;
-      s.objects++;
-      for (const r of v.rrsets) s.records += r.data.length;
+    for (const [name, p] of this.partitions) {
+      const c = this.counts.get(name);
+      stats.set(name, { objects: c?.objects ?? 0, records: c?.records ?? 0, synced: p.synced, lost: p.lost, restored: p.restored, gatesReadiness: p.options.gatesReadiness });
     }
     return stats;
   }
 
-  private takeChanges(problems: ReadonlyMap<string, readonly EndpointProblem[]>): StoreChanges {
-    const now = new Map<string, EndpointProblem>();
-    for (const list of problems.values()) for (const p of list) now.set(problemId(p), p);
-    const problemsAppeared: EndpointProblem[] = [];
-    for (const [id, p] of now) if (!this.lastProblems.has(id)) problemsAppeared.push(p);
-    const problemsCleared: EndpointProblem[] = [];
-    for (const [id, p] of this.lastProblems) if (!now.has(id)) problemsCleared.push(p);
-    this.lastProblems = now;
+  private takeChanges(problemsAppeared: EndpointProblem[], problemsCleared: EndpointProblem[]): StoreChanges {
     const { added, changed, removed } = this.pending;
     this.pending = { added: new Set(), changed: new Set(), removed: new Set() };
     return { added: [...added], changed: [...changed], removed: [...removed], problemsAppeared, problemsCleared };

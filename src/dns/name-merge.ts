@@ -1,0 +1,158 @@
+/**
+ * The rules that join several endpoints' RRsets at one owner name: the same
+ * type from several origins merges into one RRset (union of targets, lowest
+ * TTL, this cluster's targets first); a CNAME owns its name alone; CNAME and
+ * DNAME hold one record; no RRset may outgrow a message. When two origins
+ * disagree the older one wins and the newcomer is rejected with a reason.
+ *
+ * Everything here depends on the inputs at that one name and nothing else,
+ * which is what lets the builder redo only the names a change touches.
+ */
+import { fqdn, MAX_NAME_OCTETS, wireLength } from './name.js';
+import type { RDataByType, RecordType, ServedType } from './records.js';
+import { rdataLength } from './rrset.js';
+import type { RRsetInput, RRsetOrigin, RRsetRejection } from './zone-input.js';
+
+/** An RRset larger than this could not be answered inside a 64 KiB message together with its question and chain. */
+export const MAX_RRSET_WIRE_BYTES = 60000;
+
+/** One type at one name as merged so far, before it is encoded. */
+export interface PendingSet {
+  type: ServedType;
+  ttl: number;
+  data: RDataByType[ServedType][];
+  /** rdata key → index in `data`, to drop duplicates. */
+  keys: Map<string, number>;
+  /** Locality of each datum (its nearest origin); see RRsetOrigin.locality. */
+  localities: number[];
+  origins: RRsetOrigin[];
+  /** Wire size of the RRset so far, owner names included. */
+  wireBytes: number;
+}
+
+/**
+ * Ownership order: oldest object first, then owner (object key), then entry
+ * index, then object key (two objects of one owner). The same on every replica,
+ * and total, so the result never depends on the order inputs arrive in.
+ */
+export function compareOrigins(a: RRsetOrigin, b: RRsetOrigin): number {
+  if (a.since !== b.since) return a.since - b.since;
+  const x = a.owner ?? a.object;
+  const y = b.owner ?? b.object;
+  if (x !== y) return x < y ? -1 : 1;
+  if (a.index !== b.index) return a.index - b.index;
+  return a.object < b.object ? -1 : a.object > b.object ? 1 : 0;
+}
+
+export function describeOrigin(o: RRsetOrigin): string {
+  return `${o.object} endpoint ${o.index}`;
+}
+
+/**
+ * Merges the inputs at one name, taken in ownership order, into one pending
+ * set per type; rejects (through `reject`) the inputs that conflict or would
+ * overflow an RRset.
+ */
+export function mergeAtName(name: string, inputs: readonly RRsetInput[], reject: (r: RRsetRejection) => void): Map<ServedType, PendingSet> {
+  const types = new Map<ServedType, PendingSet>();
+  const sorted = inputs.length > 1 ? [...inputs].sort((a, b) => compareOrigins(a.origin, b.origin)) : inputs;
+  // A wildcard's records go out under the query name, up to 255 octets.
+  const ownerBytes = name.startsWith('*') ? MAX_NAME_OCTETS : wireLength(name);
+  for (const input of sorted) {
+    const conflict = exclusivityConflict(types, input);
+    if (conflict) {
+      reject({ origin: input.origin, ...conflict });
+      continue;
+    }
+    const existing = types.get(input.type);
+    const fresh = input.data.map((d) => [rdataKey(d), d] as const).filter(([key]) => !existing?.keys.has(key));
+    // The size limit is checked input by input, so the entry that would overflow a shared RRset is the one
+    // rejected, never the ones already merged.
+    const added = fresh.reduce((n, [, d]) => n + ownerBytes + 10 + rdataLength(input.type, d), 0);
+    const total = (existing?.wireBytes ?? 0) + added;
+    if (total > MAX_RRSET_WIRE_BYTES) {
+      reject({
+        origin: input.origin,
+        field: 'targets',
+        reason: `the ${input.type} RRset at ${fqdn(name)} would be ${total} bytes on the wire${ownerBytes === MAX_NAME_OCTETS ? ' (wildcard records counted under a 255-octet query name)' : ''}, over the limit of ${MAX_RRSET_WIRE_BYTES}`,
+      });
+      continue;
+    }
+    let set = existing;
+    if (!set) types.set(input.type, (set = { type: input.type, ttl: input.ttl, data: [], keys: new Map(), localities: [], origins: [], wireBytes: 0 }));
+    // RFC 2181 §5.2: one TTL per RRset; the lowest wins so no resolver caches longer than any owner asked.
+    set.ttl = Math.min(set.ttl, input.ttl);
+    const locality = input.origin.locality ?? 0;
+    for (const [key, d] of fresh) {
+      set.keys.set(key, set.data.length);
+      set.data.push(d);
+      set.localities.push(locality);
+    }
+    // A target that another cluster also serves counts as near as its nearest source.
+    if (existing && locality > 0) {
+      for (const d of input.data) {
+        const at = existing.keys.get(rdataKey(d));
+        if (at !== undefined && (existing.localities[at] as number) > locality) existing.localities[at] = locality;
+      }
+    } else if (existing && locality === 0) {
+      for (const d of input.data) {
+        const at = existing.keys.get(rdataKey(d));
+        if (at !== undefined) existing.localities[at] = 0;
+      }
+    }
+    set.wireBytes = total;
+    set.origins.push(input.origin);
+  }
+  return types;
+}
+
+const SINGLETONS: ReadonlySet<RecordType> = new Set(['CNAME', 'DNAME']);
+
+/** RFC 1034 §3.6.2 and RFC 6672 §2.4: CNAME excludes other data at its name; CNAME and DNAME are single records. */
+function exclusivityConflict(types: Map<ServedType, PendingSet>, input: RRsetInput): { field: string; reason: string } | undefined {
+  const name = fqdn(input.name);
+  if (input.type === 'CNAME') {
+    for (const [t, set] of types) {
+      if (t !== 'CNAME') {
+        return { field: 'recordType', reason: `a CNAME at ${name} cannot coexist with the ${t} records defined by ${describeOrigin(set.origins[0] as RRsetOrigin)}` };
+      }
+    }
+  } else {
+    const cname = types.get('CNAME');
+    if (cname) {
+      return { field: 'recordType', reason: `${name} already has a CNAME, defined by ${describeOrigin(cname.origins[0] as RRsetOrigin)}; no other type may share its name` };
+    }
+  }
+  if (SINGLETONS.has(input.type)) {
+    const existing = types.get(input.type);
+    if (existing && rdataKey(existing.data[0] as RDataByType[ServedType]) !== rdataKey(input.data[0] as RDataByType[ServedType])) {
+      return { field: 'targets', reason: `${name} already has a different ${input.type}, defined by ${describeOrigin(existing.origins[0] as RRsetOrigin)}; a name holds one ${input.type}` };
+    }
+  }
+  return undefined;
+}
+
+export function rdataKey(d: RDataByType[RecordType]): string {
+  if (typeof d === 'string') return d;
+  if (Array.isArray(d)) return d.map((b) => b.toString('hex')).join(',');
+  return JSON.stringify(d);
+}
+
+/**
+ * The records of a pending set in the order they leave in: this cluster's
+ * first, then each peer's in turn, merge order within each (sorted origins,
+ * then target order); MX, SRV and NAPTR then sort by their priority fields so
+ * the set reads the way a client will use it.
+ */
+export function finalData(p: PendingSet): RDataByType[ServedType][] {
+  const order = p.data.map((_, i) => i);
+  if (p.localities.some((l) => l !== 0)) order.sort((a, b) => (p.localities[a] as number) - (p.localities[b] as number) || a - b);
+  return sortedData(p.type, order.map((i) => p.data[i] as RDataByType[ServedType]));
+}
+
+function sortedData<T extends ServedType>(type: T, data: RDataByType[T][]): RDataByType[T][] {
+  if (type === 'MX') return [...(data as RDataByType['MX'][])].sort((a, b) => a.preference - b.preference) as RDataByType[T][];
+  if (type === 'SRV') return [...(data as RDataByType['SRV'][])].sort((a, b) => a.priority - b.priority || b.weight - a.weight) as RDataByType[T][];
+  if (type === 'NAPTR') return [...(data as RDataByType['NAPTR'][])].sort((a, b) => a.order - b.order || a.preference - b.preference) as RDataByType[T][];
+  return data;
+}
