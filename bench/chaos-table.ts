@@ -23,3 +23,24 @@ export function chaosTable(results: ReadonlyArray<{ cache: string; result: Chaos
   }
   return lines.join('\n');
 }
+
+/** One row per scenario and cache profile, for the docs: what the broken side's resolver saw during and after the chaos. */
+export function compactChaosTable(results: ReadonlyArray<{ cache: string; result: ChaosResult }>): string {
+  const lines = [
+    '| scenario | resolver cache | during: accuracy | stale | SERVFAIL | timeouts | longest gap s | latency p99 ms | after: accuracy | propagation p50 / p99 s (during → after) | resolver b during |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const { cache, result } of results) {
+    const [a, b] = result.summary.servers;
+    const win = (server: typeof a, name: string) => server?.windows.find((w) => w.window === name);
+    const d = win(a, 'during');
+    const after = win(a, 'after');
+    const bd = win(b, 'during');
+    if (!d || !after) continue;
+    const prop = (w: typeof d) => `${s(w.propagation.seconds?.p50)} / ${s(w.propagation.seconds?.p99)}`;
+    lines.push(
+      `| ${result.scenario} | ${cache} | ${pct(d.accuracy)} | ${d.grades.stale} | ${d.grades.servfail} | ${d.grades.timeout} | ${d.longestGapSeconds.toFixed(1)} | ${ms(d.latencyMs?.p99)} | ${pct(after.accuracy)} | ${prop(d)} → ${prop(after)} | ${pct(bd?.accuracy ?? null)} |`,
+    );
+  }
+  return lines.join('\n');
+}

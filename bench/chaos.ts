@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { runScenario, TALK_LOAD, type ChaosResult } from '../test/harness/chaos-run.js';
 import { SCENARIOS, scenario } from '../test/harness/chaos-scenarios.js';
 import { startTopology, type CacheProfile } from '../test/harness/chaos-topology.js';
-import { chaosTable } from './chaos-table.js';
+import { chaosTable, compactChaosTable } from './chaos-table.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
   }
   console.log(`\nChaos, ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}; before ${timing.beforeS} s, chaos ${timing.chaosS} s, after ${timing.afterS} s; ${load.names} names per cluster, ${load.qps} q/s per resolver, an update every ${load.updateEveryS} s per cluster`);
   console.log(chaosTable(results));
+  console.log(`\n${compactChaosTable(results)}`);
 }
 
 main().catch((err: unknown) => {
