@@ -99,14 +99,19 @@ export class ResourceListWatch<T> implements ListWatchClient<T> {
       let controller: AbortController | undefined;
       // The server ends the watch after timeoutSeconds; this only guards against one that does not.
       const guard = setTimeout(() => done(undefined), 10_000);
+      // One signal serves every check of a watch session (one every few seconds for up to an
+      // hour), so the listener must go with its check or they pile up on the signal.
+      const onAbort = (): void => done(undefined);
       const done = (answer: boolean | undefined): void => {
         if (settled) return;
         settled = true;
         clearTimeout(guard);
+        signal.removeEventListener('abort', onAbort);
         controller?.abort();
         resolve(answer);
       };
-      signal.addEventListener('abort', () => done(undefined), { once: true });
+      if (signal.aborted) return done(undefined);
+      signal.addEventListener('abort', onAbort, { once: true });
       const query = { resourceVersion, allowWatchBookmarks: false, labelSelector: this.options.labelSelector, timeoutSeconds: 1 };
       this.watcher
         .watch(
