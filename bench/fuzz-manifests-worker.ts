@@ -7,6 +7,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { check } from '../src/cli/check.js';
 import { ManifestFuzzer } from './fuzz-manifest-inputs.js';
@@ -28,11 +30,18 @@ export interface ManifestWorkerResult {
   crashes: Array<{ index: number; kind: string; error: string }>;
   maxMs: number;
   bytes: number;
+  /** Heap in use right after a full collection, every HEAP_SAMPLE_EVERY inputs (MiB): flat if nothing is kept. */
+  heapAfterGcMiB: number[];
 }
+
+const HEAP_SAMPLE_EVERY = 1000;
+// A full collection on demand, for the heap samples: what is still in use, not garbage left for later.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const data = workerData as ManifestWorkerData;
 const fuzzer = new ManifestFuzzer(data.seed, data.examples);
-const result: ManifestWorkerResult = { inputs: 0, exits: {}, kinds: {}, crashes: [], maxMs: 0, bytes: 0 };
+const result: ManifestWorkerResult = { inputs: 0, exits: {}, kinds: {}, crashes: [], maxMs: 0, bytes: 0, heapAfterGcMiB: [] };
 const zoneArgs = data.zones.flatMap((z) => ['--zone', z]);
 
 for (let i = 0; i < data.count; i++) {
@@ -54,5 +63,9 @@ for (let i = 0; i < data.count; i++) {
   result.maxMs = Math.max(result.maxMs, ms);
   result.inputs++;
   result.bytes += input.bytes.length;
+  if (result.inputs % HEAP_SAMPLE_EVERY === 0) {
+    gc();
+    result.heapAfterGcMiB.push(Math.round(process.memoryUsage().heapUsed / 2 ** 20));
+  }
 }
 parentPort?.postMessage({ type: 'done', result });

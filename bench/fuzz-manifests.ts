@@ -8,7 +8,13 @@
  * and once the fuzz file is gone it answers exactly as before.
  *
  *   node dist/bench/fuzz-manifests.js [--inputs 100000] [--live 3000] [--seed 11]
- *                                     [--hang-ms 60000] [--max-rss-mib 1536]
+ *                                     [--hang-ms 60000] [--max-rss-mib 1536] [--heap-mib 512]
+ *
+ * Memory is bounded by construction in part one: the checking worker's old
+ * generation is capped at --heap-mib, so anything kept from input to input
+ * would end the run with ERR_WORKER_OUT_OF_MEMORY, and its heap after a full
+ * collection is sampled every 1,000 inputs. RSS is reported, and bounded by
+ * --max-rss-mib, for the checking process and for `crdns serve`.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -32,11 +38,13 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '11' },
     'hang-ms': { type: 'string', default: '60000' },
     'max-rss-mib': { type: 'string', default: '1536' },
+    'heap-mib': { type: 'string', default: '512' },
   },
 });
 const seed = Number(values.seed);
 const hangMs = Number(values['hang-ms']);
 const maxRssMiB = Number(values['max-rss-mib']);
+const heapMiB = Number(values['heap-mib']);
 
 const EXAMPLES = path.join(repoRoot(), 'examples', 'manifests');
 const ZONES = ['5gc.mnc001.mcc001.3gppnetwork.org', 'ims.mnc001.mcc001.3gppnetwork.org', '0.10.in-addr.arpa', '1.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa'];
@@ -52,7 +60,10 @@ const failures: string[] = [];
 async function inProcess(count: number): Promise<{ result?: ManifestWorkerResult; seconds: number; maxRss: number }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'crdns-fuzz-check-'));
   const data: ManifestWorkerData = { seed, count, dir, zones: ZONES, examples };
-  const worker = new Worker(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fuzz-manifests-worker.js'), { workerData: data });
+  const worker = new Worker(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fuzz-manifests-worker.js'), {
+    workerData: data,
+    resourceLimits: { maxOldGenerationSizeMb: heapMiB },
+  });
   const started = Date.now();
   let maxRss = 0;
   let at = -1;
@@ -80,7 +91,8 @@ async function inProcess(count: number): Promise<{ result?: ManifestWorkerResult
     });
     worker.on('error', (err) => {
       clearInterval(watchdog);
-      failures.push(`check worker died on input ${at}: ${err.stack ?? String(err)}`);
+      const oom = (err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+      failures.push(oom ? `check ran out of its ${heapMiB} MiB heap on input ${at} (regenerate: seed ${seed}, index ${at})` : `check worker died on input ${at}: ${err.stack ?? String(err)}`);
       resolve(undefined);
     });
   });
@@ -207,13 +219,18 @@ async function live(count: number): Promise<{ seconds: number; maxRss: number; i
   return { seconds: (Date.now() - started) / 1000, maxRss, inputs: done, unanswered, slowestProbeMs };
 }
 
+function heapSpan(samples: readonly number[]): string {
+  if (samples.length === 0) return '-';
+  return `first ${samples[0]} / max ${Math.max(...samples)} / last ${samples[samples.length - 1]} MiB`;
+}
+
 async function main(): Promise<number> {
   console.log(`fuzz-manifests, ${new Date().toISOString()}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}, seed ${seed}`);
   const a = await inProcess(Number(values.inputs));
   // Printed before part two starts: an hour of part one must not be lost to a failure there.
   const r = a.result;
   if (r) {
-    console.log(`in-process (crdns check): ${r.inputs.toLocaleString('en')} inputs, ${(r.bytes / 2 ** 20).toFixed(0)} MiB, ${a.seconds.toFixed(0)} s, slowest ${r.maxMs.toFixed(0)} ms, max RSS ${a.maxRss.toFixed(0)} MiB, exit status ${JSON.stringify(r.exits)}, ${r.crashes.length} crashes`);
+    console.log(`in-process (crdns check): ${r.inputs.toLocaleString('en')} inputs, ${(r.bytes / 2 ** 20).toFixed(0)} MiB, ${a.seconds.toFixed(0)} s, slowest ${r.maxMs.toFixed(0)} ms, max RSS ${a.maxRss.toFixed(0)} MiB, heap capped at ${heapMiB} MiB, heap after GC every 1,000 inputs ${heapSpan(r.heapAfterGcMiB)}, exit status ${JSON.stringify(r.exits)}, ${r.crashes.length} crashes`);
     console.log(`\n| mutation | inputs | slowest check (ms) |\n|---|---|---|`);
     for (const [k, [n, ms]] of Object.entries(r.kinds).sort((x, y) => y[1][0] - x[1][0])) console.log(`| ${k} | ${n.toLocaleString('en')} | ${ms.toFixed(0)} |`);
   } else {

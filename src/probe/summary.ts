@@ -7,7 +7,7 @@
  */
 import { windowsOf, type ProbeEvent, type TimeWindow, type WindowName } from './events.js';
 import { GRADES, type Grade } from './grader.js';
-import type { Change, ChangeOp } from './ledger.js';
+import type { Change, ChangeOp, Value } from './ledger.js';
 import type { Propagation } from './propagation.js';
 
 export interface QueryRecord {
@@ -65,6 +65,8 @@ export interface WindowSummary {
     seenByOp: Record<ChangeOp, number>;
     superseded: number;
     unseen: number;
+    /** The unseen changes themselves (at most 20), so a failed run names what never showed. */
+    unseenChanges?: { name: string; cluster: string; op: ChangeOp; value: Value; ackedAt: string }[];
     seconds: Percentiles | null;
     /** The largest error bound among the seen. */
     maxBoundSeconds: number | null;
@@ -113,6 +115,7 @@ function windowSummary(w: TimeWindow, queries: readonly QueryRecord[], propagati
   const latency = percentiles(inWindow.filter((q) => q.grade !== 'timeout').map((q) => q.receivedAt - q.sentAt));
   const changes = propagation.filter((p) => (p.change.ackedAt as number) >= w.from && (p.change.ackedAt as number) < w.to);
   const seen = changes.filter((p) => p.outcome === 'seen');
+  const unseen = changes.filter((p) => p.outcome === 'unseen');
   const out: WindowSummary = {
     window: w.name,
     from: iso(w.from),
@@ -127,7 +130,10 @@ function windowSummary(w: TimeWindow, queries: readonly QueryRecord[], propagati
       seen: seen.length,
       seenByOp: { create: seen.filter((p) => p.change.op === 'create').length, update: seen.filter((p) => p.change.op === 'update').length, delete: seen.filter((p) => p.change.op === 'delete').length },
       superseded: changes.filter((p) => p.outcome === 'superseded').length,
-      unseen: changes.filter((p) => p.outcome === 'unseen').length,
+      unseen: unseen.length,
+      ...(unseen.length > 0
+        ? { unseenChanges: unseen.slice(0, 20).map(({ change: c }) => ({ name: c.name, cluster: c.cluster, op: c.op, value: c.value, ackedAt: iso(c.ackedAt as number) })) }
+        : {}),
       seconds: percentiles(seen.map((p) => p.seconds as number)),
       maxBoundSeconds: seen.length > 0 ? Math.max(...seen.map((p) => p.boundSeconds as number)) : null,
     },
@@ -219,6 +225,12 @@ export function formatSummary(s: RunSummary): string {
   }
   const widths = head.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   for (const r of rows) lines.push(r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ').trimEnd());
+  for (const srv of s.servers) {
+    for (const w of srv.windows) {
+      if (w.window === 'run') continue;
+      for (const c of w.propagation.unseenChanges ?? []) lines.push(`unseen on ${srv.server} (${w.window}): ${c.op} ${c.name} in ${c.cluster} to ${c.value === null ? 'absent' : `version ${c.value}`}, acknowledged ${c.ackedAt}`);
+    }
+  }
   lines.push('accuracy = match / queries; gap = longest time without a correct answer; prop = API acknowledgement to the first query that showed the change, true value within [prop - bound, prop]');
   return `${lines.join('\n')}\n`;
 }

@@ -13,8 +13,9 @@
  * into entries here too (workload-documents.ts), published without readiness.
  */
 import { isUtf8 } from 'node:buffer';
-import { LineCounter, isCollection, isMap, isSeq, parseAllDocuments, visit, type Document } from 'yaml';
+import { Composer, LineCounter, Parser, isCollection, isMap, isSeq, visit, type Document } from 'yaml';
 import type { EndpointObject } from '../../endpoint/endpoint.js';
+import { flowTooDeepAt, MAX_YAML_DEPTH, tokensTooDeepAt } from './nesting.js';
 import { parseStrictJson, type JsonDocument, type Position } from './strict-json.js';
 import { convertWorkload, WORKLOAD_KEY_PREFIX, workloadEnvelopeProblem, workloadKindOf } from './workload-documents.js';
 
@@ -309,10 +310,20 @@ type Located = { ok: true; docs: LocatedDocument[] } | { ok: false; at: Position
 // ---- YAML ------------------------------------------------------------------
 
 function locateYaml(text: string): Located {
+  const tooDeep = (offset: number): Located => {
+    const before = text.slice(0, offset);
+    const line = before.split('\n').length;
+    return { ok: false, at: { line, column: offset - before.lastIndexOf('\n') }, message: `nesting deeper than ${MAX_YAML_DEPTH} levels` };
+  };
+  const flow = flowTooDeepAt(text, MAX_YAML_DEPTH);
+  if (flow !== undefined) return tooDeep(flow);
   const lc = new LineCounter();
+  // What parseAllDocuments does, with the nesting checked between parsing (iterative) and composing (recursive).
+  const tokens = [...new Parser(lc.addNewLine).parse(text)];
+  const deep = tokensTooDeepAt(tokens, MAX_YAML_DEPTH);
+  if (deep !== undefined) return tooDeep(deep);
   // logLevel error: the yaml package would otherwise print its warnings on stderr, outside the JSON log lines.
-  const parsed = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
-  if (!Array.isArray(parsed)) return { ok: true, docs: [] }; // only comments or whitespace
+  const parsed = [...new Composer({ uniqueKeys: true, logLevel: 'error' }).compose(tokens)];
   const docs: LocatedDocument[] = [];
   for (const doc of parsed) {
     const err = doc.errors[0];

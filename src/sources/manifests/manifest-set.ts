@@ -9,7 +9,7 @@
  * rules can be tested apart from the file system.
  */
 import type { EndpointObject } from '../../endpoint/endpoint.js';
-import { parseManifestText, type ManifestNote, type ManifestProblem } from './documents.js';
+import { parseManifestText, type IgnoredDocument, type ManifestNote, type ManifestProblem } from './documents.js';
 
 interface FileState {
   path: string;
@@ -23,6 +23,8 @@ interface FileState {
   documentProblems: ManifestProblem[];
   /** Notes about the documents it serves (a Service name with no address). */
   notes: ManifestNote[];
+  /** Documents of other kinds in the last good parse, for `crdns check` to list. */
+  ignored: IgnoredDocument[];
   /** A read that would serve fewer objects, waiting out the settle time. */
   held?: { text: string; since: number };
 }
@@ -71,7 +73,7 @@ export class ManifestSet {
   update(name: string, path: string, read: ReadOutcome): boolean {
     let st = this.files.get(name);
     if (!st) {
-      st = { path, served: [], documentProblems: [], notes: [] };
+      st = { path, served: [], documentProblems: [], notes: [], ignored: [] };
       this.files.set(name, st);
     }
     if ('error' in read) {
@@ -129,7 +131,13 @@ export class ManifestSet {
     st.documentProblems = problems;
     const kept = new Set(served.map((o) => o.origin.file));
     st.notes = parsed.notes.filter((n) => kept.has(n.origin));
+    st.ignored = parsed.ignoredDocuments;
     return true;
+  }
+
+  /** The documents of other kinds in every file's last good content, in file name order. */
+  ignoredDocuments(): IgnoredDocument[] {
+    return this.names().flatMap((name) => (this.files.get(name) as FileState).ignored);
   }
 
   delete(name: string): boolean {

@@ -1,8 +1,8 @@
 /** Reading manifest files from disk into a ManifestSet: a whole folder (for the live source) or named files and folders once (for `crdns check`). */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { EndpointObject } from '../../endpoint/endpoint.js';
-import { decodeManifestBytes, isManifestFileName, notManifestReason, parseManifestText, type IgnoredDocument, type ManifestNote, type ManifestProblem } from './documents.js';
+import { decodeManifestBytes, isManifestFileName, notManifestReason, type IgnoredDocument, type ManifestNote, type ManifestProblem } from './documents.js';
 import { compareNames, ManifestSet, type ReadOutcome } from './manifest-set.js';
 
 /** Reads the folder once into `set`. Throws only when the folder itself cannot be listed. */
@@ -26,7 +26,11 @@ const READ_CONCURRENCY = 16;
 /** The file's text or why it cannot be read; undefined when it is not (or no longer) a file. */
 async function readOne(path: string): Promise<ReadOutcome | undefined> {
   try {
-    const decoded = decodeManifestBytes(await readFile(path));
+    const bytes = await readBounded(path);
+    if (bytes === 'too large') {
+      return { error: Object.assign(new Error(`file is larger than ${MAX_MANIFEST_BYTES / 2 ** 20} MiB; manifests are at most a few MiB (an API object at most 1.5 MiB)`), { code: 'EFBIG' }) };
+    }
+    const decoded = decodeManifestBytes(bytes);
     // Reported as a read failure, so the file's last good content keeps serving as it would for EIO.
     if (!decoded.ok) return { error: Object.assign(new Error(decoded.reason), { code: 'EILSEQ' }) };
     return { text: decoded.text };
@@ -36,6 +40,24 @@ async function readOne(path: string): Promise<ReadOutcome | undefined> {
     // mid-swap), or a directory that happens to be called x.yaml: not a file.
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR' || e.code === 'EISDIR') return undefined;
     return { error: e };
+  }
+}
+
+/**
+ * Larger files are refused unread, as a read failure (the file's last good
+ * content keeps serving): a runaway generator or a wrong mount must not take
+ * the process's memory. The bound is far over any real manifest folder file.
+ */
+export const MAX_MANIFEST_BYTES = 32 * 2 ** 20;
+
+async function readBounded(path: string): Promise<Buffer | 'too large'> {
+  const handle = await open(path, 'r');
+  try {
+    // The size of the file opened, not of whatever the name points at a moment later.
+    if ((await handle.stat()).size > MAX_MANIFEST_BYTES) return 'too large';
+    return await handle.readFile();
+  } finally {
+    await handle.close();
   }
 }
 
@@ -65,7 +87,6 @@ export async function loadManifests(
 ): Promise<{ objects: EndpointObject[]; problems: ManifestProblem[]; files: string[]; ignored: IgnoredDocument[]; notes: ManifestNote[] }> {
   const set = new ManifestSet(options.annotationPrefixes ? { annotationPrefixes: options.annotationPrefixes } : {});
   const named: ManifestProblem[] = [];
-  const ignored: IgnoredDocument[] = [];
   for (const p of paths) {
     let files: string[];
     if ((await stat(p)).isDirectory()) files = (await readdir(p)).filter(isManifestFileName).sort(compareNames).map((n) => join(p, n));
@@ -81,15 +102,10 @@ export async function loadManifests(
       const read = await readOne(file);
       if (read === undefined) continue;
       set.update(file, file, read);
-      // Parsed a second time for the list: ManifestSet keeps only what is served and what is wrong.
-      if ('text' in read) {
-        const parsed = parseManifestText(read.text, file);
-        if (parsed.ok) ignored.push(...parsed.ignoredDocuments);
-      }
     }
   }
   const { objects, problems, notes } = set.resolve();
-  return { objects: [...objects.values()].sort((a, b) => compareNames(a.key, b.key)), problems: [...named, ...problems], files: set.names(), ignored, notes };
+  return { objects: [...objects.values()].sort((a, b) => compareNames(a.key, b.key)), problems: [...named, ...problems], files: set.names(), ignored: set.ignoredDocuments(), notes };
 }
 
 /** One-shot read of one folder; `files` are the file names inside it. */

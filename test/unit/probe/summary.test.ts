@@ -99,6 +99,26 @@ describe('probe summary', () => {
     assert.doesNotThrow(() => JSON.parse(JSON.stringify(s)));
   });
 
+  it('names the changes never shown, per window, in the JSON and the text', () => {
+    const l = new Ledger(['a', 'b']);
+    const shown = l.begin('a', 'x', 'update', 1, T0 + 1000);
+    l.ack(shown, T0 + 1100);
+    const never = l.begin('b', 'y', 'delete', null, T0 + 12_000);
+    l.ack(never, T0 + 12_050);
+    const s = summarize({
+      id: 'probe', runId: 'r2', startedAt: T0, gradedFrom: T0, endedAt: T0 + 30_000, settled: true, settings: {},
+      servers: [{ text: 'udp://127.0.0.1:53', clusters: ['x', 'y'] }],
+      queries: [q(1, 'match'), q(20, 'match')],
+      propagation: [[{ change: shown, outcome: 'seen', seconds: 0.5, boundSeconds: 0.1, shownAt: T0 + 1600 }, { change: never, outcome: 'unseen' }]],
+      changes: l.changes(),
+      events: parseEvents('2026-03-06T10:00:10Z start chaos\n2026-03-06T10:00:15Z end chaos\n', 0),
+    });
+    const windows = Object.fromEntries((s.servers[0]?.windows ?? []).map((w) => [w.window, w.propagation]));
+    assert.equal(windows.before?.unseenChanges, undefined, 'nothing unseen, no list');
+    assert.deepEqual(windows.during?.unseenChanges, [{ name: 'b', cluster: 'y', op: 'delete', value: null, ackedAt: '2026-03-06T10:00:12.050Z' }]);
+    assert.match(formatSummary(s), /^unseen on udp:\/\/127\.0\.0\.1:53 \(during\): delete b in y to absent, acknowledged 2026-03-06T10:00:12\.050Z$/m);
+  });
+
   it('percentiles by nearest rank; none of nothing', () => {
     assert.deepEqual(percentiles([5, 1, 3]), { n: 3, p50: 3, p99: 5, max: 5 });
     assert.equal(percentiles([]), null);

@@ -217,6 +217,27 @@ items:
       });
     }
 
+    // Before: "Maximum call stack size exceeded", after seconds of work for the larger ones.
+    const deepYaml: Array<[string, string, number, number]> = [
+      ['flow sequences', '['.repeat(100_000) + ']'.repeat(100_000), 1, 257],
+      ['flow mappings', '{"a":'.repeat(5_000) + '1' + '}'.repeat(5_000), 1, 1281],
+      ['block mappings, deeper indentation on every line', Array.from({ length: 5000 }, (_, i) => `${' '.repeat(i)}a:`).join('\n') + ' 1', 257, 257],
+      ['compact block sequences', '- '.repeat(20_000) + 'x', 1, 513],
+      ['deep nesting inside a DNSEndpoint', ep('deep').replace('spec:', `x: ${'['.repeat(300)}${']'.repeat(300)}\nspec:`), 5, 260],
+    ];
+    for (const [what, text, line, column] of deepYaml) {
+      it(`refuses YAML nested deeper than 256 levels, at the level past it: ${what}`, () => {
+        const r = parseManifestText(text, 'deep.yaml');
+        assert.equal(r.ok, false);
+        if (!r.ok) assert.deepEqual([r.error.message, r.error.line, r.error.column], ['nesting deeper than 256 levels', line, column]);
+      });
+    }
+
+    it('parses YAML nested exactly 256 levels deep', () => {
+      const r = parseManifestText(ep('deep').replace('spec:', `x: ${'['.repeat(255)}${']'.repeat(255)}\nspec:`), 'deep.yaml');
+      assert.equal(ok(r).objects.length, 1);
+    });
+
     it('refuses absurd nesting with an error instead of overflowing the stack', () => {
       const r = parseManifestText('['.repeat(100_000) + ']'.repeat(100_000), 'deep.json');
       assert.equal(r.ok, false);

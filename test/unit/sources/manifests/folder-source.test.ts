@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ManifestProblem } from '../../../../src/sources/manifests/documents.js';
 import { ManifestFolderSource, type ManifestFolderOptions } from '../../../../src/sources/manifests/folder-source.js';
-import { loadManifestFolder } from '../../../../src/sources/manifests/read-files.js';
+import { loadManifestFolder, MAX_MANIFEST_BYTES } from '../../../../src/sources/manifests/read-files.js';
 import { callbackLogger } from '../../../support/logger.js';
 import { eventually } from '../../../support/eventually.js';
 import { RecordingSink } from '../../../support/recording-sink.js';
@@ -127,6 +127,19 @@ describe('manifest folder source', function () {
     assert.deepEqual(source?.problems(), []);
     assert.deepEqual(recovered, [file]);
     assert.equal(fileErrors.length, 1, 'the same error is reported once');
+  });
+
+  it('refuses a file over the size bound unread, and keeps serving its last good content', async () => {
+    const file = join(dir, 'huge.yaml');
+    await writeFile(file, manifest('huge1', '10.0.41.1'));
+    await startSource();
+    // Valid YAML all along (a comment), so only the size can be what refuses it.
+    await writeFile(file, manifest('huge1', '10.0.41.2') + `# ${'x'.repeat(MAX_MANIFEST_BYTES)}\n`);
+    await eventually('the size reported', () => fileErrors.length > 0, () => JSON.stringify(fileErrors));
+    assert.match(fileErrors[0]?.[1].message ?? '', /larger than 32 MiB/);
+    assert.equal(sink.target('core/huge1'), '10.0.41.1');
+    const r = await loadManifestFolder(dir);
+    assert.deepEqual(r.problems.map((p) => [p.file, /larger than 32 MiB/.test(p.message)]), [[file, true]]);
   });
 
   it('keeps the last good version of one DNSEndpoint that becomes malformed in a good file', async () => {
