@@ -65,11 +65,6 @@ function suite(cache: CacheProfile, names: readonly string[]): void {
   });
 }
 
-// tc4-cold-start-api-down is not in the suite for now: in one CI run one change acknowledged
-// during its chaos was never answered by the end (it passed in every other run, and at full
-// length with `npm run chaos`). Until that is understood it runs from bench/ only; see
-// docs/resilience.md, "Results".
-const NOT_IN_SUITE = new Set(['tc4-cold-start-api-down']);
-suite('off', SCENARIOS.map((s) => s.name).filter((n) => !NOT_IN_SUITE.has(n)));
+suite('off', SCENARIOS.map((s) => s.name));
 // The 5 s resolver cache changes what clients see while the data plane is away, not the data plane itself.
 suite('5s', ['tc3-crdns-killed']);
