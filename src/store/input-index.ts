@@ -26,6 +26,20 @@ export class InputIndex {
     }
   }
 
+  /** remove(before) then add(after, partition), leaving in place the inputs both hold. */
+  replace(before: readonly RRsetInput[], after: readonly RRsetInput[], partition: string): void {
+    this.add(after, partition);
+    if (before.length === 0) return;
+    const kept = new Set(after);
+    for (const input of before) {
+      if (kept.has(input)) continue;
+      const at = this.byName.get(input.name);
+      if (!at) continue;
+      at.delete(input);
+      if (at.size === 0) this.byName.delete(input.name);
+    }
+  }
+
   /** The inputs at `name`, each with its partition. */
   at(name: string): ReadonlyMap<RRsetInput, string> | undefined {
     return this.byName.get(name);
@@ -47,17 +61,27 @@ export class InputIndex {
  * all of them builds the same, whichever version it came from.
  */
 export function changedInputNames(before: readonly RRsetInput[], after: readonly RRsetInput[]): string[] {
-  const was = byName(before);
-  const is = byName(after);
+  // Inputs carried over as the same object (validation reuses an unchanged
+  // entry's result) are equal without a look; only the names of the others
+  // are candidates, compared by value, so one edit in a large object costs
+  // work for the edited entry, not for the object.
+  const kept = new Set(after);
+  const was = new Set(before);
+  const candidates = new Set<string>();
+  for (const r of before) if (!kept.has(r)) candidates.add(r.name);
+  for (const r of after) if (!was.has(r)) candidates.add(r.name);
+  if (candidates.size === 0) return [];
+  const wasAt = byName(before, candidates);
+  const isAt = byName(after, candidates);
   const changed: string[] = [];
-  for (const [name, list] of was) if (!sameInputs(list, is.get(name))) changed.push(name);
-  for (const name of is.keys()) if (!was.has(name)) changed.push(name);
+  for (const name of candidates) if (!sameInputs(wasAt.get(name) ?? [], isAt.get(name))) changed.push(name);
   return changed;
 }
 
-function byName(inputs: readonly RRsetInput[]): Map<string, RRsetInput[]> {
+function byName(inputs: readonly RRsetInput[], only: ReadonlySet<string>): Map<string, RRsetInput[]> {
   const map = new Map<string, RRsetInput[]>();
   for (const r of inputs) {
+    if (!only.has(r.name)) continue;
     const list = map.get(r.name);
     if (list) list.push(r);
     else map.set(r.name, [r]);
@@ -67,7 +91,8 @@ function byName(inputs: readonly RRsetInput[]): Map<string, RRsetInput[]> {
 
 /** Whether two lists hold the same inputs, in any order (an object has a few per name at most). */
 function sameInputs(a: readonly RRsetInput[], b: readonly RRsetInput[] | undefined): boolean {
-  if (!b || a.length !== b.length) return false;
+  if (!b) return a.length === 0;
+  if (a.length !== b.length) return false;
   const left = [...b];
   for (const r of a) {
     const at = left.findIndex((x) => sameInput(r, x));

@@ -17,10 +17,12 @@ import { SnapshotBuilder, type BuildResult } from '../dns/zone-builder.js';
 import type { ZoneConfig } from '../dns/zone-config.js';
 import type { RRsetInput, RRsetRejection } from '../dns/zone-input.js';
 import type { Snapshot } from '../dns/zone.js';
-import { objectFingerprint, problemId, type EndpointObject, type EndpointProblem, type EndpointSink } from '../endpoint/endpoint.js';
+import { problemId, type EndpointObject, type EndpointProblem, type EndpointSink } from '../endpoint/endpoint.js';
 import { keepLastGood } from '../endpoint/last-good.js';
 import type { NamePolicy } from '../endpoint/name-policy.js';
-import { validateObject, type ValidationContext } from '../endpoint/validate-object.js';
+import { jsonEqual } from '../endpoint/json-equal.js';
+import type { OwnerRank } from '../endpoint/validate-endpoint.js';
+import { validateObject, type EndpointResult, type ValidationContext } from '../endpoint/validate-object.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { changedInputNames, InputIndex } from './input-index.js';
 
@@ -30,8 +32,9 @@ const FULL_REBUILD_MIN_NAMES = 64;
 
 interface Validated {
   object: EndpointObject;
-  /** objectFingerprint(object): an identical re-delivery (resync) changes nothing. */
-  fingerprint: string;
+  /** Each endpoint's own validation, by index, and the rank it had: reused for the entries the next version leaves alone. */
+  results: EndpointResult[];
+  rank: OwnerRank;
   rrsets: RRsetInput[];
   problems: EndpointProblem[];
   /** The partition (source) it came from; '' for the store's own sink methods. */
@@ -366,20 +369,20 @@ export class ZoneStore implements EndpointSink {
   }
 
   private put(object: EndpointObject, now: number, partition: string, restored = false): void {
-    const fingerprint = objectFingerprint(object);
     const prev = this.objects.get(object.key);
-    if (prev && prev.fingerprint === fingerprint && prev.restored === restored) {
+    // An identical re-delivery (a resync, a relist) changes nothing.
+    if (prev && prev.restored === restored && sameVersion(prev.object, object)) {
       prev.object = object;
       return;
     }
-    const fresh = validateObject(object, this.ctx, this.ownerSince(object, now));
+    const fresh = validateObject(object, this.ctx, this.ownerSince(object, now), prev ? { endpoints: prev.object.endpoints, results: prev.results, rank: prev.rank } : undefined);
     // Only the same object (same uid) has a previous version to fall back on.
     const sameUid = prev !== undefined && prev.object.origin.uid === object.origin.uid;
     const { rrsets, problems } = keepLastGood(object, fresh, sameUid ? prev : undefined);
-    if (prev) this.unindex(prev);
-    const v: Validated = { object, fingerprint, rrsets, problems, partition, restored };
+    const v: Validated = { object, results: fresh.results, rank: fresh.rank, rrsets, problems, partition, restored };
     this.objects.set(object.key, v);
-    this.index(v);
+    if (prev) this.reindex(prev, v);
+    else this.index(v);
     // A new version usually changes a few of its entries: only the names whose inputs differ need rebuilding.
     const names = prev && prev.partition === partition ? changedInputNames(prev.rrsets, rrsets) : rrsets.map((r) => r.name);
     for (const name of names) this.changedNames.add(name);
@@ -395,18 +398,26 @@ export class ZoneStore implements EndpointSink {
 
   private index(v: Validated): void {
     this.inputs.add(v.rrsets, v.partition);
+    this.count(v, 1);
+  }
+
+  /** unindex(prev) then index(v), touching only the inputs that differ (most of a large object's stay the same). */
+  private reindex(prev: Validated, v: Validated): void {
+    this.inputs.replace(prev.rrsets, v.rrsets, v.partition);
+    this.count(prev, -1);
+    this.count(v, 1);
+  }
+
+  private count(v: Validated, sign: 1 | -1): void {
     const c = this.counts.get(v.partition) ?? { objects: 0, records: 0 };
-    c.objects++;
-    for (const r of v.rrsets) c.records += r.data.length;
+    c.objects += sign;
+    for (const r of v.rrsets) c.records += sign * r.data.length;
     this.counts.set(v.partition, c);
   }
 
   private unindex(v: Validated): void {
     this.inputs.remove(v.rrsets);
-    const c = this.counts.get(v.partition);
-    if (!c) return;
-    c.objects--;
-    for (const r of v.rrsets) c.records -= r.data.length;
+    this.count(v, -1);
   }
 
   /** Since when this object has existed, for "first owner wins": its creation time, else when the store first saw its key. */
@@ -629,4 +640,9 @@ function stampObject(o: EndpointObject, options: PartitionOptions): EndpointObje
   if (options.cluster !== undefined) origin.cluster = options.cluster;
   if (options.locality !== undefined) origin.locality = options.locality;
   return { ...o, key: prefix + o.key, origin };
+}
+
+/** What objectFingerprint compares (uid, generation, endpoints), without serialising either version. */
+function sameVersion(a: EndpointObject, b: EndpointObject): boolean {
+  return a.origin.uid === b.origin.uid && a.origin.generation === b.origin.generation && jsonEqual(a.endpoints, b.endpoints);
 }

@@ -112,4 +112,35 @@ describe('endpoint/validate-endpoint', () => {
     assert.deepEqual(rrsets.map((r) => [r.name, r.type, r.origin.index]), [['www.example.org', 'A', 0], ['mail.example.org', 'MX', 2]]);
     assert.deepEqual(problems, [{ object: 'default/web', index: 1, field: 'endpoint', reason: 'must be a map of fields, got null' }]);
   });
+
+  describe('validateObject with an earlier validation of the object', () => {
+    const obj = (endpoints: unknown[], origin: Partial<EndpointObject['origin']> = {}): EndpointObject => ({
+      key: 'default/web',
+      origin: { source: 'manifests', namespace: 'default', name: 'web', ...origin },
+      endpoints,
+    });
+    const entries = [ep({}), ep({ dnsName: 'mx.example.org', recordType: 'MX', targets: ['10 mail.example.org'] }), ep({ targets: ['192.0.2.300'] }), ep({ dnsName: 'v6.example.org', recordType: 'AAAA', targets: ['2001:db8::1'] })];
+    const first = validateObject(obj(entries), ctx, 5);
+    const prior = { endpoints: entries, results: first.results, rank: first.rank };
+
+    // Each row: how the next version differs; which indexes may keep their earlier result.
+    const table: Array<[string, EndpointObject, number, number[]]> = [
+      ['one entry edited', obj([entries[0], ep({ dnsName: 'mx.example.org', recordType: 'MX', targets: ['20 mail.example.org'] }), entries[2], entries[3]]), 5, [0, 2, 3]],
+      ['an equal copy of every entry', obj(entries.map((e) => structuredClone(e))), 5, [0, 1, 2, 3]],
+      ['the entries reordered: another index is another result', obj([entries[1], entries[0], entries[2], entries[3]]), 5, [2, 3]],
+      ['an older rank (creation time)', obj(entries), 4, []],
+      ['another cluster: another owner', obj(entries, { cluster: 'b' }), 5, []],
+      ['one entry fewer', obj(entries.slice(0, 3)), 5, [0, 1, 2]],
+      ['one entry more', obj([...entries, ep({ dnsName: 'new.example.org' })]), 5, [0, 1, 2, 3]],
+    ];
+    for (const [what, next, since, reused] of table) {
+      it(`${what}: the same as validating afresh, reusing exactly indexes [${reused.join(', ')}]`, () => {
+        const withPrior = validateObject(next, ctx, since, prior);
+        assert.deepEqual(withPrior, validateObject(next, ctx, since));
+        const same = withPrior.results.flatMap((r, i) => (r === first.results[i] ? [i] : []));
+        assert.deepEqual(same, reused);
+      });
+    }
+  });
 });
+

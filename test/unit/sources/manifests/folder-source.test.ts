@@ -133,8 +133,10 @@ describe('manifest folder source', function () {
     const file = join(dir, 'huge.yaml');
     await writeFile(file, manifest('huge1', '10.0.41.1'));
     await startSource();
-    // Valid YAML all along (a comment), so only the size can be what refuses it.
-    await writeFile(file, manifest('huge1', '10.0.41.2') + `# ${'x'.repeat(MAX_MANIFEST_BYTES)}\n`);
+    // Valid YAML all along (a comment), so only the size can be what refuses it; renamed into
+    // place, so no read sees it half written (that part would be a valid, smaller file).
+    await writeFile(`${dir}/.huge.tmp`, manifest('huge1', '10.0.41.2') + `# ${'x'.repeat(MAX_MANIFEST_BYTES)}\n`);
+    await rename(`${dir}/.huge.tmp`, file);
     await eventually('the size reported', () => fileErrors.length > 0, () => JSON.stringify(fileErrors));
     assert.match(fileErrors[0]?.[1].message ?? '', /larger than 32 MiB/);
     assert.equal(sink.target('core/huge1'), '10.0.41.1');
