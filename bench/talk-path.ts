@@ -1,0 +1,173 @@
+/**
+ * crdns next to the path it replaces, through stock CoreDNS with no cache,
+ * driven by dnsperf (#14 goals 4 to 6). Every peer is started here, on the
+ * same synthetic zone:
+ *
+ *   crdns           CoreDNS `grpc` → crdns (--manifests)
+ *   talk's path     CoreDNS `forward` → PowerDNS (bind backend, its defaults)
+ *   CoreDNS file    CoreDNS `file` (the same CoreDNS answering by itself)
+ *   NSD             NSD alone (no CoreDNS in front), for scale
+ *
+ * Throughput: dnsperf at full speed for --seconds. Latency: dnsperf at a
+ * fixed rate (--rates, default 1000 and 10000 q/s) with -v, which prints
+ * every reply's latency; p50/p99/p99.9 are taken from those lines (dnsperf
+ * itself prints only the average). The ratios to the talk's path come last.
+ *
+ *   node dist/bench/talk-path.js [--hosts 1000] [--seconds 10] [--rates 1000,10000] [--clients 4] [--outstanding 200]
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startCoreDNS, type CorednsProcess } from '../test/harness/coredns.js';
+import { startCrdns, type CrdnsProcess } from '../test/harness/crdns-process.js';
+import { startNsd, type NsdProcess } from '../test/harness/nsd.js';
+import { startPdns, type PdnsProcess } from '../test/harness/pdns.js';
+import { requireTool } from '../test/harness/peers.js';
+import { syntheticZone, toManifest, toZoneFile } from './synthetic-zone.js';
+
+const { values } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '10' },
+    rates: { type: 'string', default: '1000,10000' },
+    clients: { type: 'string', default: '4' },
+    outstanding: { type: 'string', default: '200' },
+  },
+});
+const ZONE = 'bench.test';
+const seconds = Number(values.seconds);
+const rates = (values.rates as string).split(',').map(Number);
+
+interface Target {
+  label: string;
+  port: number;
+}
+
+interface Throughput {
+  qps: number;
+  lost: number;
+  sent: number;
+}
+
+interface Latency {
+  rate: number;
+  replies: number;
+  lost: number;
+  p50: number;
+  p99: number;
+  p999: number;
+}
+
+function run(cmd: string, args: string[], onLine?: (line: string) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let pending = '';
+    child.stdout.on('data', (d: Buffer) => {
+      if (!onLine) {
+        out += d.toString();
+        return;
+      }
+      // -v prints a line per reply: parsed as it comes, not kept.
+      const lines = (pending + d.toString()).split('\n');
+      pending = lines.pop() ?? '';
+      for (const l of lines) {
+        if (l.startsWith('> ')) onLine(l);
+        else out += `${l}\n`;
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited with ${code}:\n${out.slice(-2000)}`))));
+  });
+}
+
+function field(out: string, re: RegExp): number {
+  const m = re.exec(out);
+  if (!m) throw new Error(`dnsperf output without ${re}:\n${out}`);
+  return Number(m[1]);
+}
+
+async function throughput(t: Target, queries: string): Promise<Throughput> {
+  const out = await run(requireTool('dnsperf'), ['-s', '127.0.0.1', '-p', String(t.port), '-d', queries, '-l', String(seconds), '-c', String(values.clients), '-T', '2', '-q', String(values.outstanding), '-t', '2']);
+  return { qps: field(out, /Queries per second:\s+([\d.]+)/), sent: field(out, /Queries sent:\s+(\d+)/), lost: field(out, /Queries lost:\s+(\d+)/) };
+}
+
+async function latency(t: Target, queries: string, rate: number): Promise<Latency> {
+  const ms: number[] = [];
+  // "> NOERROR name type 0.000123": the last field is the latency in seconds.
+  const out = await run(requireTool('dnsperf'), ['-s', '127.0.0.1', '-p', String(t.port), '-d', queries, '-l', String(seconds), '-c', '1', '-Q', String(rate), '-q', '1000', '-t', '2', '-v'], (line) => {
+    const s = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(s)) ms.push(s * 1000);
+  });
+  ms.sort((a, b) => a - b);
+  const at = (p: number) => ms[Math.min(ms.length - 1, Math.max(0, Math.ceil(ms.length * p) - 1))] ?? NaN;
+  return { rate, replies: ms.length, lost: field(out, /Queries lost:\s+(\d+)/), p50: at(0.5), p99: at(0.99), p999: at(0.999) };
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'crdns-talk-path-'));
+  const zone = syntheticZone(ZONE, Number(values.hosts));
+  const manifests = path.join(dir, 'manifests');
+  await mkdir(manifests);
+  await writeFile(path.join(manifests, 'bench.yaml'), toManifest(zone));
+  const zoneFile = path.join(dir, `db.${ZONE}`);
+  await writeFile(zoneFile, toZoneFile(zone, 1));
+  const queries = path.join(dir, 'queries.txt');
+  await writeFile(queries, zone.queries.map(([n, t]) => `${n} ${t}`).join('\n') + '\n');
+
+  const started: Array<CorednsProcess | CrdnsProcess | NsdProcess | PdnsProcess> = [];
+  try {
+    const crdns = await startCrdns({ zones: [ZONE], manifests });
+    started.push(crdns);
+    const pdns = await startPdns({ zones: [{ name: ZONE, file: zoneFile }] });
+    started.push(pdns);
+    const nsd = await startNsd({ zones: [{ name: ZONE, file: zoneFile }] });
+    started.push(nsd);
+    const front = async (plugin: string) => {
+      const c = await startCoreDNS({ corefileText: `${ZONE}:{$COREDNS_PORT} {\n    bind {$COREDNS_BIND}\n    ${plugin}\n}\n` });
+      started.push(c);
+      return c.port;
+    };
+    const targets: Target[] = [
+      { label: 'crdns (CoreDNS grpc → crdns)', port: await front(`grpc . ${crdns.addresses[0] as string}`) },
+      { label: "talk's path (CoreDNS forward → PowerDNS)", port: await front(`forward . 127.0.0.1:${pdns.port}`) },
+      { label: 'CoreDNS file', port: await front(`file ${zoneFile}`) },
+      { label: 'NSD alone', port: nsd.port },
+    ];
+    const tput = new Map<string, Throughput>();
+    const lat = new Map<string, Latency[]>();
+    for (const t of targets) {
+      tput.set(t.label, await throughput(t, queries));
+      console.error(`${t.label}: ${tput.get(t.label)?.qps.toFixed(0)} qps`);
+      const rows: Latency[] = [];
+      for (const r of rates) rows.push(await latency(t, queries, r));
+      lat.set(t.label, rows);
+    }
+    const cpu = cpus()[0]?.model ?? 'unknown CPU';
+    console.log(`\nThrough stock CoreDNS, cache off; dnsperf on the same machine; ${Number(values.hosts).toLocaleString('en')} hosts (${zone.records.length.toLocaleString('en')} records), ${zone.queries.length.toLocaleString('en')} queries in a loop (hits, NODATA, NXDOMAIN, SRV, NAPTR, CNAME)`);
+    console.log(`${new Date().toISOString()}, ${cpus().length} × ${cpu}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end\n`);
+    console.log(`| path | qps (${seconds} s, ${values.clients} clients, ${values.outstanding} outstanding) | lost | ${rates.map((r) => `${r.toLocaleString('en')} q/s: p50 / p99 / p99.9 ms (lost)`).join(' | ')} |`);
+    console.log(`|---|---|---|${rates.map(() => '---|').join('')}`);
+    for (const t of targets) {
+      const q = tput.get(t.label) as Throughput;
+      const cells = (lat.get(t.label) ?? []).map((l) => `${l.p50.toFixed(2)} / ${l.p99.toFixed(2)} / ${l.p999.toFixed(2)} (${l.lost})`);
+      console.log(`| ${t.label} | ${Math.round(q.qps).toLocaleString('en')} | ${q.lost} | ${cells.join(' | ')} |`);
+    }
+    const talk = tput.get(targets[1]?.label as string) as Throughput;
+    const ours = tput.get(targets[0]?.label as string) as Throughput;
+    const talkLat = lat.get(targets[1]?.label as string) ?? [];
+    const ourLat = lat.get(targets[0]?.label as string) ?? [];
+    console.log(`\nratios, crdns / talk's path: throughput ${(ours.qps / talk.qps).toFixed(2)}×; ${rates.map((r, i) => `p99 at ${r.toLocaleString('en')} q/s ${((ourLat[i]?.p99 ?? NaN) / (talkLat[i]?.p99 ?? NaN)).toFixed(2)}×`).join('; ')}`);
+  } finally {
+    for (const p of started.reverse()) await p.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
