@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 /** The crdns command: serve, query, check, probe. */
-import { check, CHECK_USAGE } from './check.js';
 import { UsageError } from './options.js';
-import { probe, PROBE_USAGE } from './probe.js';
-import { query, QUERY_USAGE } from './query.js';
-import { serve, SERVE_USAGE } from './serve.js';
 import { crdnsVersion } from './version.js';
 
-const COMMANDS: Record<string, { run: (argv: readonly string[], env: NodeJS.ProcessEnv) => Promise<number>; usage: string; summary: string }> = {
-  serve: { run: serve, usage: SERVE_USAGE, summary: 'answer authoritative DNS over the CoreDNS grpc contract' },
-  query: { run: query, usage: QUERY_USAGE, summary: 'ask a crdns one question over gRPC, dig-style' },
-  check: { run: check, usage: CHECK_USAGE, summary: 'validate DNSEndpoint manifests offline' },
-  probe: { run: probe, usage: PROBE_USAGE, summary: 'own records, change them, query servers and grade every answer (resilience runs)' },
+interface Command {
+  run: (argv: readonly string[], env: NodeJS.ProcessEnv) => Promise<number>;
+  usage: string;
+}
+
+// Each command is loaded only when it runs: `serve --manifests` must not pay
+// for the Kubernetes client that `probe` (or serve's own Kubernetes sources,
+// loaded the same way) needs, in start-up time or in resident memory.
+const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
+  serve: { load: async () => import('./serve.js').then((m) => ({ run: m.serve, usage: m.SERVE_USAGE })), summary: 'answer authoritative DNS over the CoreDNS grpc contract' },
+  query: { load: async () => import('./query.js').then((m) => ({ run: m.query, usage: m.QUERY_USAGE })), summary: 'ask a crdns one question over gRPC, dig-style' },
+  check: { load: async () => import('./check.js').then((m) => ({ run: m.check, usage: m.CHECK_USAGE })), summary: 'validate DNSEndpoint manifests offline' },
+  probe: { load: async () => import('./probe.js').then((m) => ({ run: m.probe, usage: m.PROBE_USAGE })), summary: 'own records, change them, query servers and grade every answer (resilience runs)' },
 };
 
 function mainHelp(): string {
@@ -29,11 +33,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`crdns ${crdnsVersion()}\n`);
     return 0;
   }
-  const command = COMMANDS[cmd];
-  if (!command) {
+  const entry = COMMANDS[cmd];
+  if (!entry) {
     process.stderr.write(`crdns: unknown command "${cmd}"\n\n${mainHelp()}`);
     return 2;
   }
+  const command = await entry.load();
   try {
     return await command.run(rest, process.env);
   } catch (err) {
