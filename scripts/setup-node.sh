@@ -100,7 +100,7 @@ build() { # name tools-dir package ldflags
   local name=$1 dir=$2 pkg=$3 ld=$4 t0 key stamp="$BIN/$1.stamp" tmp="$BIN/.$1.partial"
   t0=$(now)
   key="$name $K8S_VERSION stamp=$STAMP_FORMAT $(go env GOVERSION) flags=$(printf '%s' "$ld" | sha)"
-  key="$key mod=$(cat "$ROOT/tools/$dir/"go.* "$ROOT/tools/$dir/"*.go 2>/dev/null | sha)"
+  key="$key mod=$(find "$ROOT/tools/$dir" -maxdepth 1 -type f | sort | xargs cat | sha)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] && version_ok "$name"; then
     printf '%-24s %-7s %-9s %4ss\n' "$name" cached "$K8S_VERSION" $(( $(now) - t0 ))
     return 0
@@ -154,6 +154,58 @@ img_busybox() {
   esac
 }
 
+# crdns as ./Dockerfile lays it out (distroless nodejs20, uid 65532, /app, same entrypoint), from
+# the host's Node binary and its shared libraries, the built dist/src and production node_modules.
+crdns_deps() { # production node_modules for package-lock.json, cached by its hash
+  local d="$PEERS_DIR/crdns-deps" key
+  key=$(cat "$ROOT/package.json" "$ROOT/package-lock.json" | sha)
+  [ "$(cat "$d/stamp" 2>/dev/null)" = "$key" ] && return 0
+  rm -rf "$d"; mkdir -p "$d"
+  cp "$ROOT/package.json" "$ROOT/package-lock.json" "$d/"
+  (cd "$d" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund) >"$LOGS/crdns-deps.log" 2>&1 ||
+    { tail -n 20 "$LOGS/crdns-deps.log" >&2; die "npm ci --omit=dev failed"; }
+  echo "$key" >"$d/stamp"
+}
+
+img_crdns() {
+  local node
+  node=$(command -v node)
+  case $1 in
+    key) { sha256sum "$node" "$ROOT/scripts/oci-image.sh" "$ROOT/package-lock.json" "$ROOT/package.json"
+           (cd "$ROOT" && find dist/src proto -type f | sort | xargs sha256sum); } | sha ;;
+    rootfs)
+      local lib
+      mkdir -p "$2/nodejs/bin" "$2/etc" "$2/tmp" "$2/app/dist" "$2/home/nonroot"; chmod 1777 "$2/tmp"
+      chown 65532:65532 "$2/home/nonroot"
+      cp "$node" "$2/nodejs/bin/node"
+      for lib in $(ldd "$node" | grep -o '/[^ ]*'); do
+        mkdir -p "$2$(dirname "$lib")"; cp -L "$lib" "$2$lib"
+      done
+      printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$2/etc/passwd"
+      printf 'root:x:0:\nnonroot:x:65532:\n' >"$2/etc/group"
+      [ -d /etc/ssl/certs ] && mkdir -p "$2/etc/ssl/certs" && cp -L /etc/ssl/certs/ca-certificates.crt "$2/etc/ssl/certs/"
+      cp -r "$ROOT/dist/src" "$2/app/dist/src"
+      cp -r "$ROOT/proto" "$ROOT/package.json" "$2/app/"
+      cp -r "$PEERS_DIR/crdns-deps/node_modules" "$2/app/node_modules" ;;
+    opts) echo "--env NODE_ENV=production --user 65532:65532 --workdir /app --expose 9253/tcp" \
+            "--entrypoint [\"/nodejs/bin/node\",\"/app/dist/src/cli/main.js\",\"serve\"]" ;;
+  esac
+}
+
+# CoreDNS as its own image: the static binary at /coredns, nonroot.
+img_coredns() {
+  case $1 in
+    key) sha256sum "$BIN/coredns" "$ROOT/scripts/oci-image.sh" | sha ;;
+    rootfs)
+      mkdir -p "$2/etc/ssl/certs" "$2/tmp"; chmod 1777 "$2/tmp"
+      cp "$BIN/coredns" "$2/coredns"
+      cp -L /etc/ssl/certs/ca-certificates.crt "$2/etc/ssl/certs/" 2>/dev/null || true
+      printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$2/etc/passwd"
+      printf 'root:x:0:\nnonroot:x:65532:\n' >"$2/etc/group" ;;
+    opts) echo "--user 65532:65532 --expose 53/udp --expose 53/tcp --entrypoint [\"/coredns\"]" ;;
+  esac
+}
+
 if [ "$mode" = update ]; then update_modules; exit 0; fi
 
 mkdir -p "$BIN" "$LOGS" "$IMAGES"
@@ -172,4 +224,15 @@ build pause pause . "-s -w"
 
 image localhost/crdns/pause:local pause.tar img_pause
 image localhost/crdns/busybox:local busybox.tar img_busybox
+if [ -x "$BIN/coredns" ]; then
+  image localhost/crdns/coredns:local coredns.tar img_coredns
+else
+  echo "no $BIN/coredns (scripts/setup-peers.sh builds it): no CoreDNS image"
+fi
+if [ -f "$ROOT/dist/src/cli/main.js" ] && command -v node >/dev/null; then
+  crdns_deps
+  image localhost/crdns/crdns:local crdns.tar img_crdns
+else
+  echo "no dist/src (npm run build) or no node: no crdns image"
+fi
 echo "node parts ready in $BIN and $IMAGES ($(( $(now) - t_all ))s)"
