@@ -25,6 +25,7 @@ PORT_BASE=${CRDNS_NODE_PORT_BASE:-26000}   # all ports are PORT_BASE+n, n < 1000
 P_ETCD=$((PORT_BASE + 379)) P_ETCD_PEER=$((PORT_BASE + 380)) P_API=$((PORT_BASE + 443))
 P_KUBELET=$((PORT_BASE + 250)) P_KUBELET_HEALTH=$((PORT_BASE + 248))
 P_KCM=$((PORT_BASE + 257)) P_SCHED=$((PORT_BASE + 259))
+P_PROXY_HEALTH=$((PORT_BASE + 256)) P_PROXY_METRICS=$((PORT_BASE + 249))
 BRIDGE=crdns0 NODE_IP=10.88.0.1 POD_CIDR=10.88.0.0/24 SVC_CIDR=10.0.0.0/24 SVC_API_IP=10.0.0.1
 NODE_NAME=${CRDNS_NODE_NAME:-crdns-node}
 SOCK="$RUN/containerd/containerd.sock"
@@ -99,6 +100,7 @@ pki() {
     echo "$(openssl rand -hex 24),system:node:$NODE_NAME,node-uid,\"system:nodes\""
     echo "$(openssl rand -hex 24),system:kube-controller-manager,kcm-uid"
     echo "$(openssl rand -hex 24),system:kube-scheduler,sched-uid"
+    echo "$(openssl rand -hex 24),system:kube-proxy,proxy-uid"
   } >"$p/tokens.csv"
   touch "$p/done"
 }
@@ -128,6 +130,23 @@ configs() {
   kubeconfig "$DIR/kubeconfig-kubelet.yaml" "system:node:$NODE_NAME"
   kubeconfig "$DIR/kubeconfig-kcm.yaml" system:kube-controller-manager
   kubeconfig "$DIR/kubeconfig-scheduler.yaml" system:kube-scheduler
+  grep -q ',system:kube-proxy,' "$DIR/pki/tokens.csv" ||
+    echo "$(openssl rand -hex 24),system:kube-proxy,proxy-uid" >>"$DIR/pki/tokens.csv"
+  kubeconfig "$DIR/kubeconfig-proxy.yaml" system:kube-proxy
+
+  cat >"$DIR/kube-proxy.yaml" <<EOF
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection: {kubeconfig: $DIR/kubeconfig-proxy.yaml}
+mode: iptables
+clusterCIDR: $POD_CIDR
+hostnameOverride: $NODE_NAME
+bindAddress: $NODE_IP
+healthzBindAddress: 127.0.0.1:$P_PROXY_HEALTH
+metricsBindAddress: 127.0.0.1:$P_PROXY_METRICS
+# No CAP_SYS_RESOURCE and no conntrack tool here: leave the conntrack sysctls alone.
+conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
+EOF
 
   cat >"$DIR/containerd.toml" <<EOF
 version = 2
@@ -274,6 +293,12 @@ up() {
     --bind-address=127.0.0.1 --secure-port="$P_SCHED" --leader-elect=false --v=1
   else log "no kube-scheduler in $BIN: skipped"; fi
 
+  # Services' ClusterIPs (iptables mode). Without it only the kubernetes Service works, through
+  # the DNAT rule of network().
+  if [ -x "$BIN/kube-proxy" ]; then
+    start kube-proxy "$BIN/kube-proxy" --config="$DIR/kube-proxy.yaml" --v=1
+  else log "no kube-proxy in $BIN: skipped"; fi
+
   start kubelet "$BIN/kubelet" --config="$DIR/kubelet.yaml" --kubeconfig="$DIR/kubeconfig-kubelet.yaml" \
     --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --root-dir="$DIR/kubelet" --v=1
   wait_for kubelet 120 curl -fsS "http://127.0.0.1:$P_KUBELET_HEALTH/healthz"
@@ -292,7 +317,7 @@ import_images() {
 
 down() {
   local n
-  for n in kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do stop "$n"; done
+  for n in kubelet kube-proxy kube-scheduler kube-controller-manager kube-apiserver etcd; do stop "$n"; done
   # Pods' shims outlive containerd; stop the containers through the CRI first.
   if [ -S "$SOCK" ]; then
     for n in $(ctr -a "$SOCK" -n k8s.io tasks ls -q 2>/dev/null); do

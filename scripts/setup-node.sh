@@ -3,7 +3,7 @@
 # on top of scripts/setup-peers.sh (etcd, kube-apiserver, kubectl, helm):
 #
 #   Debian: containerd runc containernetworking-plugins iptables busybox-static
-#   Go:     kubelet, kube-controller-manager, kube-scheduler (k8s.io/kubernetes, the pin in
+#   Go:     kubelet, kube-controller-manager, kube-scheduler, kube-proxy (k8s.io/kubernetes, pin in
 #           setup-peers.sh, wrapper module tools/k8s-node) and tools/pause
 #   images: OCI archives built locally (scripts/oci-image.sh) in ~/.cache/crdns-peers/images:
 #           localhost/crdns/pause:local (the sandbox image), localhost/crdns/busybox:local
@@ -53,6 +53,7 @@ update_modules() {
     echo "tool ("
     echo "	k8s.io/kubernetes/cmd/kubelet"
     echo "	k8s.io/kubernetes/cmd/kube-controller-manager"
+    echo "	k8s.io/kubernetes/cmd/kube-proxy"
     echo "	k8s.io/kubernetes/cmd/kube-scheduler"
     echo ")"
     echo
@@ -91,7 +92,7 @@ version_ok() { # name
   local b="$BIN/$1"
   [ -x "$b" ] || return 1
   case $1 in
-    kubelet|kube-controller-manager|kube-scheduler) [ "$("$b" --version 2>&1)" = "Kubernetes $K8S_VERSION" ] ;;
+    kubelet|kube-controller-manager|kube-scheduler|kube-proxy) [ "$("$b" --version 2>&1)" = "Kubernetes $K8S_VERSION" ] ;;
     pause) [ -s "$b" ] ;;
   esac
 }
@@ -219,6 +220,7 @@ for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 build kube-controller-manager k8s-node k8s.io/kubernetes/cmd/kube-controller-manager "$kld"
 build kube-scheduler k8s-node k8s.io/kubernetes/cmd/kube-scheduler "$kld"
+build kube-proxy k8s-node k8s.io/kubernetes/cmd/kube-proxy "$kld"
 build kubelet k8s-node k8s.io/kubernetes/cmd/kubelet "$kld"
 build pause pause . "-s -w"
 
