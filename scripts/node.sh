@@ -335,6 +335,15 @@ purge() {
   down
   iptables -t nat -D PREROUTING -d "$SVC_API_IP/32" -p tcp --dport 443 -j DNAT --to-destination "$NODE_IP:$P_API" 2>/dev/null || true
   ip link del "$BRIDGE" 2>/dev/null || true
+  # kube-proxy's KUBE-* chains and the kubelet's canaries outlive them.
+  [ -x "$BIN/kube-proxy" ] && "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
+  local ipt t n
+  for ipt in iptables ip6tables; do
+    for t in nat filter mangle; do "$ipt" -t "$t" -X KUBE-KUBELET-CANARY 2>/dev/null || true; done
+  done
+  # Pod network namespaces of sandboxes `down` killed (containerd names them cni-*; this
+  # containerd is the only CNI user on the machine the script is meant for).
+  for n in /run/netns/cni-*; do [ -e "$n" ] && ip netns delete "${n##*/}" 2>/dev/null || true; done
   # Mounts left by kubelet/containerd (pod volumes, overlay snapshots, netns) must go first.
   grep -E " ($DIR|$RUN)/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$DIR" "$RUN"
