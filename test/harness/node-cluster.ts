@@ -45,6 +45,18 @@ export class NodeCluster {
     return r.stdout;
   }
 
+  /**
+   * SIGKILLs one container of a pod (its status's containerID, "containerd://ID") through
+   * containerd itself, as an OOM kill or a crash would end it: the kubelet sees it die and
+   * restarts it, which a `kubectl delete pod` would not show.
+   */
+  async killContainer(containerId: string): Promise<void> {
+    const id = containerId.replace(/^containerd:\/\//, '');
+    const sock = join(process.env.CRDNS_NODE_RUN ?? '/run/crdns-node', 'containerd', 'containerd.sock');
+    const r = await run('ctr', ['-a', sock, '-n', 'k8s.io', 'tasks', 'kill', '-s', 'SIGKILL', id], { timeoutMs: 30_000 });
+    if (r.code !== 0) throw new Error(`ctr tasks kill ${id} failed (${r.code}): ${r.stderr.trim()}`);
+  }
+
   /** Stops every process `start` started; the state dir stays for the next start. */
   async stop(): Promise<void> {
     await bash('node.sh', ['down'], 120_000);
