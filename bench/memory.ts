@@ -21,6 +21,7 @@ import dnsPacket from 'dns-packet';
 import { queryClient } from '../src/cli/query.js';
 import { freePort, udpExchange } from '../test/harness/coredns.js';
 import { CRDNS_MAIN } from '../test/harness/crdns-process.js';
+import { nsdConfig } from '../test/harness/nsd.js';
 import { peerBin, requireTool } from '../test/harness/peers.js';
 import { syntheticZone, toManifest, toZoneFile } from './synthetic-zone.js';
 
@@ -128,11 +129,7 @@ async function main(): Promise<void> {
 
       const nsdPort = await freePort();
       const nsdConf = path.join(dir, 'nsd.conf');
-      await writeFile(nsdConf, [
-        'server:', `  ip-address: 127.0.0.1@${nsdPort}`, `  port: ${nsdPort}`, '  do-ip6: no', '  username: ""', '  chroot: ""', '  database: ""',
-        `  pidfile: "${dir}/nsd.pid"`, `  xfrdfile: "${dir}/xfrd.state"`, `  zonelistfile: "${dir}/zone.list"`, `  xfrdir: "${dir}"`, '  server-count: 1', '  verbosity: 0',
-        'remote-control:', '  control-enable: no', 'zone:', `  name: "${ZONE}"`, `  zonefile: "${zoneFile}"`, '',
-      ].join('\n'));
+      await writeFile(nsdConf, nsdConfig(dir, nsdPort, { zones: [{ name: ZONE, file: zoneFile }] }));
       add('NSD', await measure(() => spawn(requireTool('nsd'), ['-d', '-c', nsdConf], { stdio: ['ignore', 'pipe', 'pipe'] }), askUdp(nsdPort), records));
     } finally {
       await rm(dir, { recursive: true, force: true });

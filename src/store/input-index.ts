@@ -29,15 +29,8 @@ export class InputIndex {
   /** remove(before) then add(after, partition), leaving in place the inputs both hold. */
   replace(before: readonly RRsetInput[], after: readonly RRsetInput[], partition: string): void {
     this.add(after, partition);
-    if (before.length === 0) return;
     const kept = new Set(after);
-    for (const input of before) {
-      if (kept.has(input)) continue;
-      const at = this.byName.get(input.name);
-      if (!at) continue;
-      at.delete(input);
-      if (at.size === 0) this.byName.delete(input.name);
-    }
+    this.remove(before.filter((input) => !kept.has(input)));
   }
 
   /** The inputs at `name`, each with its partition. */

@@ -17,10 +17,9 @@ import { SnapshotBuilder, type BuildResult } from '../dns/zone-builder.js';
 import type { ZoneConfig } from '../dns/zone-config.js';
 import type { RRsetInput, RRsetRejection } from '../dns/zone-input.js';
 import type { Snapshot } from '../dns/zone.js';
-import { problemId, type EndpointObject, type EndpointProblem, type EndpointSink } from '../endpoint/endpoint.js';
+import { problemId, sameVersion, type EndpointObject, type EndpointProblem, type EndpointSink } from '../endpoint/endpoint.js';
 import { keepLastGood } from '../endpoint/last-good.js';
 import type { NamePolicy } from '../endpoint/name-policy.js';
-import { jsonEqual } from '../endpoint/json-equal.js';
 import type { OwnerRank } from '../endpoint/validate-endpoint.js';
 import { validateObject, type EndpointResult, type ValidationContext } from '../endpoint/validate-object.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -640,9 +639,4 @@ function stampObject(o: EndpointObject, options: PartitionOptions): EndpointObje
   if (options.cluster !== undefined) origin.cluster = options.cluster;
   if (options.locality !== undefined) origin.locality = options.locality;
   return { ...o, key: prefix + o.key, origin };
-}
-
-/** What objectFingerprint compares (uid, generation, endpoints), without serialising either version. */
-function sameVersion(a: EndpointObject, b: EndpointObject): boolean {
-  return a.origin.uid === b.origin.uid && a.origin.generation === b.origin.generation && jsonEqual(a.endpoints, b.endpoints);
 }

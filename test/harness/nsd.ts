@@ -63,30 +63,7 @@ export async function startNsd(opts: NsdOptions): Promise<NsdProcess> {
 async function startOn(nsd: string, port: number, opts: NsdOptions, deadline: number): Promise<NsdProcess> {
   const dir = await mkdtemp(path.join(tmpdir(), 'crdns-nsd-'));
   const conf = path.join(dir, 'nsd.conf');
-  const q = (s: string) => JSON.stringify(s);
-  const lines = [
-    'server:',
-    `  ip-address: ${HOST}@${port}`,
-    `  port: ${port}`,
-    '  do-ip6: no',
-    '  username: ""',
-    '  chroot: ""',
-    '  database: ""',
-    `  pidfile: ${q(path.join(dir, 'nsd.pid'))}`,
-    `  xfrdfile: ${q(path.join(dir, 'xfrd.state'))}`,
-    `  zonelistfile: ${q(path.join(dir, 'zone.list'))}`,
-    `  xfrdir: ${q(dir)}`,
-    '  server-count: 1',
-    '  verbosity: 0',
-    '  rrl-ratelimit: 0',
-    '  rrl-whitelist-ratelimit: 0',
-    ...(opts.serverOptions ?? []).map((l) => `  ${l}`),
-    'remote-control:',
-    '  control-enable: no',
-    ...opts.zones.flatMap((z) => ['zone:', `  name: ${q(z.name)}`, `  zonefile: ${q(z.file)}`]),
-    '',
-  ];
-  await writeFile(conf, lines.join('\n'));
+  await writeFile(conf, nsdConfig(dir, port, opts));
 
   const child = spawn(nsd, ['-d', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -127,8 +104,37 @@ async function startOn(nsd: string, port: number, opts: NsdOptions, deadline: nu
   }
 }
 
-/** True when NSD answers NOERROR with an SOA for every apex over TCP (i.e. every zone file loaded). */
-async function answersAll(port: number, apexes: readonly string[]): Promise<boolean> {
+
+/** NSD's configuration for one private instance in `dir`, on loopback `port`: also what benchmarks start NSD with. */
+export function nsdConfig(dir: string, port: number, opts: Pick<NsdOptions, 'zones' | 'serverOptions'>): string {
+  const q = (s: string) => JSON.stringify(s);
+  const lines = [
+    'server:',
+    `  ip-address: ${HOST}@${port}`,
+    `  port: ${port}`,
+    '  do-ip6: no',
+    '  username: ""',
+    '  chroot: ""',
+    '  database: ""',
+    `  pidfile: ${q(path.join(dir, 'nsd.pid'))}`,
+    `  xfrdfile: ${q(path.join(dir, 'xfrd.state'))}`,
+    `  zonelistfile: ${q(path.join(dir, 'zone.list'))}`,
+    `  xfrdir: ${q(dir)}`,
+    '  server-count: 1',
+    '  verbosity: 0',
+    '  rrl-ratelimit: 0',
+    '  rrl-whitelist-ratelimit: 0',
+    ...(opts.serverOptions ?? []).map((l) => `  ${l}`),
+    'remote-control:',
+    '  control-enable: no',
+    ...opts.zones.flatMap((z) => ['zone:', `  name: ${q(z.name)}`, `  zonefile: ${q(z.file)}`]),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** True when the server on `port` answers NOERROR with an SOA for every apex over TCP (i.e. every zone file loaded). */
+export async function answersAll(port: number, apexes: readonly string[]): Promise<boolean> {
   for (const apex of apexes) {
     const reply = await tcpExchange(port, soaQuery(apex)).catch(() => undefined);
     if (!reply || reply.length < 12) return false;

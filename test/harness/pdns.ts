@@ -4,28 +4,19 @@
  * files: the authoritative half of the path crdns replaces (ExternalDNS →
  * PowerDNS, with CoreDNS `forward` in front), for benchmarks. Its own
  * defaults are kept (packet cache included), as a production install runs
- * it. Resolves once it answers the SOA of every zone over UDP.
+ * it. Resolves once it answers the SOA of every zone (over TCP, as startNsd waits).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { encodeQuery, freePort, udpExchange } from './coredns.js';
+import { freePort } from './coredns.js';
+import { answersAll, type NsdProcess, type NsdZone } from './nsd.js';
 import { requireTool } from './peers.js';
 
-export interface PdnsZone {
-  name: string;
-  /** Absolute path of the RFC 1035 zone file. */
-  file: string;
-}
-
-export interface PdnsProcess {
-  host: string;
-  port: number;
-  child: ChildProcess;
-  logs(): string;
-  stop(): Promise<void>;
-}
+/** The same shapes as NSD's: both are reference servers loaded from zone files. */
+export type PdnsZone = NsdZone;
+export type PdnsProcess = NsdProcess;
 
 const HOST = '127.0.0.1';
 
@@ -58,22 +49,17 @@ export async function startPdns(opts: { zones: PdnsZone[]; timeoutMs?: number })
     },
   };
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  for (const z of opts.zones) {
-    const probe = encodeQuery({ name: z.name, type: 6, id: 99, edns: false });
-    for (;;) {
-      if (!alive()) {
-        await proc.stop();
-        throw new Error(`pdns_server exited (${child.exitCode ?? child.signalCode}) before answering:\n${log}`);
-      }
-      const reply = await udpExchange(port, probe, 300).catch(() => undefined);
-      // An answer with the SOA: the zone is loaded, not just the listener up.
-      if (reply && reply.length > 12 && reply.readUInt16BE(6) > 0) break;
-      if (Date.now() > deadline) {
-        await proc.stop();
-        throw new Error(`pdns_server did not answer the SOA of ${z.name}:\n${log}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
+  for (;;) {
+    if (!alive()) {
+      await proc.stop();
+      throw new Error(`pdns_server exited (${child.exitCode ?? child.signalCode}) before answering:\n${log}`);
     }
+    if (await answersAll(port, opts.zones.map((z) => z.name))) break;
+    if (Date.now() > deadline) {
+      await proc.stop();
+      throw new Error(`pdns_server did not answer the SOA of ${opts.zones.map((z) => z.name).join(', ')}:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
   return proc;
 }

@@ -170,7 +170,7 @@ describe('helm chart: installed on a one-node cluster with a kubelet', function 
     assert.ok(pod0.sent > 10, `only ${pod0.sent} queries sent`);
     assert.deepEqual([pod0.wrong, pod0.timeouts, pod0.stale], [[], [], []], `the pod IP, ${pod0.sent} queries`);
     // Through the Service: never a wrong answer. Not yet asserted, because it is not yet true in every
-    // run: every query answered and none stale (1 stale answer in 1 of 3 runs on 2026-12-02, cause
+    // run: every query answered and none stale (1 stale answer in 1 of 4 runs on 2026-12-02, cause
     // not known yet; see docs/helm.md). They are printed for the record.
     const svc = await viaService.stop();
     console.log(`      through the ClusterIP: ${svc.sent} queries, ${svc.stale.length} stale, ${svc.timeouts.length} timed out`);
@@ -195,8 +195,8 @@ describe('helm chart: installed on a one-node cluster with a kubelet', function 
     // Queries sent to an old pod just before it went away still get their replies.
     await new Promise((r) => setTimeout(r, 2000));
     const r = await loop.stop();
-    // Never a wrong or stale answer. Timeouts are printed, not asserted: 2 of 343 queries timed out
-    // in 1 of 3 runs on 2026-12-02 (cause not known yet; see docs/helm.md).
+    // Never a wrong or stale answer. Timeouts are printed, not asserted: a few in a thousand queries
+    // timed out in some runs on 2026-12-02 (cause not known yet; see docs/helm.md).
     console.log(`      during the rollout: ${r.sent} queries, ${r.timeouts.length} timed out`);
     assert.ok(r.sent > 10, `only ${r.sent} queries sent`);
     assert.deepEqual([r.wrong, r.stale], [[], []], `${r.sent} queries during the rollout`);
