@@ -10,10 +10,12 @@
 #   scripts/node.sh purge   down + remove the state dir, the bridge and the iptables rule
 #   scripts/node.sh import IMAGE.tar...   import OCI archives into containerd's k8s.io namespace
 #
-# Layout: pods get 10.88.0.0/24 on bridge crdns0 (gateway 10.88.0.1, the node IP); the apiserver
-# listens on 10.88.0.1 and 127.0.0.1:$PORT_BASE+443; Services are 10.0.0.0/24. There is no
-# kube-proxy: one iptables DNAT rule makes the `kubernetes` ClusterIP (10.0.0.1:443) reach the
-# apiserver from pods; other ClusterIPs do not work (address pods directly).
+# Layout: the node is dual-stack with IPv6 first, as many 5G cores are. Pods get one address
+# from fd88::/64 and one from 10.88.0.0/24 on bridge crdns0 (the node is fd88::1 and 10.88.0.1);
+# the IPv6 one is the pod's primary IP (status.podIP), so the kubelet's HTTP probes go to it.
+# Services are IPv4 (10.0.0.0/24), through kube-proxy in iptables mode; the apiserver listens
+# on 10.88.0.1 and 127.0.0.1:$PORT_BASE+443, and one DNAT rule makes the `kubernetes` ClusterIP
+# (10.0.0.1:443) reach it even before kube-proxy runs.
 set -eu
 set -o pipefail
 
@@ -27,6 +29,7 @@ P_KUBELET=$((PORT_BASE + 250)) P_KUBELET_HEALTH=$((PORT_BASE + 248))
 P_KCM=$((PORT_BASE + 257)) P_SCHED=$((PORT_BASE + 259))
 P_PROXY_HEALTH=$((PORT_BASE + 256)) P_PROXY_METRICS=$((PORT_BASE + 249))
 BRIDGE=crdns0 NODE_IP=10.88.0.1 POD_CIDR=10.88.0.0/24 SVC_CIDR=10.0.0.0/24 SVC_API_IP=10.0.0.1
+NODE_IP6=fd88::1 POD_CIDR6=fd88::/64
 NODE_NAME=${CRDNS_NODE_NAME:-crdns-node}
 SOCK="$RUN/containerd/containerd.sock"
 
@@ -74,23 +77,35 @@ wait_for() { # what seconds cmd...
 kubectl() { "$BIN/kubectl" --kubeconfig="$DIR/kubeconfig-admin.yaml" "$@"; }
 
 # ---- one-time state: PKI, tokens, configs -------------------------------------------------------
+cert() { # name subject san-or-empty ext (in $DIR/pki, signed by its CA)
+  local p="$DIR/pki"
+  openssl ecparam -name prime256v1 -genkey -noout -out "$p/$1.key" 2>/dev/null
+  openssl req -new -key "$p/$1.key" -subj "$2" -out "$p/$1.csr" 2>/dev/null
+  printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=$4" ${3:+"subjectAltName=$3"} >"$p/$1.ext"
+  openssl x509 -req -in "$p/$1.csr" -CA "$p/ca.crt" -CAkey "$p/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$p/$1.ext" -out "$p/$1.crt" 2>/dev/null
+}
+
+# The apiserver reaches the kubelet at the node's first InternalIP, the IPv6 one.
+kubelet_cert() {
+  cert kubelet "/CN=$NODE_NAME" "IP:127.0.0.1,IP:$NODE_IP,IP:$NODE_IP6,DNS:$NODE_NAME" serverAuth
+  touch "$DIR/pki/kubelet-dual-stack"
+}
+
 pki() {
   local p="$DIR/pki"
-  [ -f "$p/done" ] && return 0
+  if [ -f "$p/done" ]; then
+    # State made before the node was dual-stack: only the kubelet's certificate lacks an address.
+    [ -f "$p/kubelet-dual-stack" ] || kubelet_cert
+    return 0
+  fi
   mkdir -p "$p"
   openssl ecparam -name prime256v1 -genkey -noout -out "$p/ca.key" 2>/dev/null
   openssl req -x509 -new -key "$p/ca.key" -subj /CN=crdns-node-ca -days 3650 -out "$p/ca.crt" 2>/dev/null
-  cert() { # name subject san-or-empty ext
-    openssl ecparam -name prime256v1 -genkey -noout -out "$p/$1.key" 2>/dev/null
-    openssl req -new -key "$p/$1.key" -subj "$2" -out "$p/$1.csr" 2>/dev/null
-    printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
-      "extendedKeyUsage=$4" ${3:+"subjectAltName=$3"} >"$p/$1.ext"
-    openssl x509 -req -in "$p/$1.csr" -CA "$p/ca.crt" -CAkey "$p/ca.key" -CAcreateserial -days 3650 \
-      -extfile "$p/$1.ext" -out "$p/$1.crt" 2>/dev/null
-  }
   cert apiserver /CN=kube-apiserver \
     "IP:127.0.0.1,IP:$NODE_IP,IP:$SVC_API_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local" serverAuth
-  cert kubelet "/CN=$NODE_NAME" "IP:127.0.0.1,IP:$NODE_IP,DNS:$NODE_NAME" serverAuth
+  kubelet_cert
   cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "" clientAuth
   openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out "$p/sa.key"
   openssl ec -in "$p/sa.key" -pubout -out "$p/sa.pub" 2>/dev/null
@@ -139,7 +154,7 @@ apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $DIR/kubeconfig-proxy.yaml}
 mode: iptables
-clusterCIDR: $POD_CIDR
+clusterCIDR: $POD_CIDR,$POD_CIDR6
 hostnameOverride: $NODE_NAME
 bindAddress: $NODE_IP
 healthzBindAddress: 127.0.0.1:$P_PROXY_HEALTH
@@ -189,8 +204,8 @@ EOF
   "plugins": [
     {"type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
      "ipam": {"type": "host-local", "dataDir": "$DIR/cni/ipam",
-              "ranges": [[{"subnet": "$POD_CIDR", "gateway": "$NODE_IP"}]],
-              "routes": [{"dst": "0.0.0.0/0"}]}},
+              "ranges": [[{"subnet": "$POD_CIDR6", "gateway": "$NODE_IP6"}], [{"subnet": "$POD_CIDR", "gateway": "$NODE_IP"}]],
+              "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}},
     {"type": "portmap", "capabilities": {"portMappings": true}}
   ]
 }
@@ -204,7 +219,8 @@ failCgroupV1: false
 cgroupDriver: cgroupfs
 failSwapOn: false
 containerRuntimeEndpoint: unix://$SOCK
-address: $NODE_IP
+# Both of the node's addresses (the apiserver uses the IPv6 one, the first InternalIP).
+address: "::"
 port: $P_KUBELET
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1
@@ -235,6 +251,8 @@ network() {
     log "created bridge $BRIDGE"
   fi
   ip addr show dev "$BRIDGE" | grep -q "inet $NODE_IP/" || ip addr add "$NODE_IP/24" dev "$BRIDGE"
+  # nodad: usable at once, the bridge is the only holder of the prefix.
+  ip -6 addr show dev "$BRIDGE" | grep -q "inet6 $NODE_IP6/" || ip -6 addr add "$NODE_IP6/64" dev "$BRIDGE" nodad
   ip link set "$BRIDGE" up
   # The kubernetes Service without kube-proxy.
   iptables -t nat -C PREROUTING -d "$SVC_API_IP/32" -p tcp --dport 443 -j DNAT --to-destination "$NODE_IP:$P_API" 2>/dev/null ||
@@ -300,7 +318,7 @@ up() {
   else log "no kube-proxy in $BIN: skipped"; fi
 
   start kubelet "$BIN/kubelet" --config="$DIR/kubelet.yaml" --kubeconfig="$DIR/kubeconfig-kubelet.yaml" \
-    --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --root-dir="$DIR/kubelet" --v=1
+    --hostname-override="$NODE_NAME" --node-ip="$NODE_IP6,$NODE_IP" --root-dir="$DIR/kubelet" --v=1
   wait_for kubelet 120 curl -fsS "http://127.0.0.1:$P_KUBELET_HEALTH/healthz"
   wait_for "node $NODE_NAME" 180 kubectl wait --for=condition=Ready --timeout=5s "node/$NODE_NAME"
   log "cluster up in $(( $(now) - t0 ))s; kubeconfig: $DIR/kubeconfig-admin.yaml"

@@ -223,8 +223,13 @@ export function encodeQuery(q: RawQuery): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Sends one query over UDP and resolves with the first reply carrying the same ID. */
-export function udpExchange(port: number, query: Buffer, timeoutMs: number, host = HOST): Promise<Buffer> {
+/**
+ * Sends one query over UDP from a fresh socket and resolves with the first reply carrying the
+ * same ID. With `strictSource`, a reply counts only from
+ * host:port, as dig and stub resolvers accept it: a reply that lost its NAT on the way (a
+ * Service's conntrack entry deleted while the query was in flight) is then a timeout.
+ */
+export function udpExchange(port: number, query: Buffer, timeoutMs: number, host = HOST, strictSource = false): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const sock = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
     const id = query.readUInt16BE(0);
@@ -236,7 +241,8 @@ export function udpExchange(port: number, query: Buffer, timeoutMs: number, host
       else resolve(msg as Buffer);
     };
     sock.on('error', (e) => done(e));
-    sock.on('message', (msg) => {
+    sock.on('message', (msg, from) => {
+      if (strictSource && (from.address !== host || from.port !== port)) return;
       if (msg.length >= 2 && msg.readUInt16BE(0) === id) done(null, msg);
     });
     sock.send(query, port, host);

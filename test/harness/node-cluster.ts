@@ -2,7 +2,7 @@
 // that need pods to run: `helm install --wait`, the chart's probes, the native sidecar, the
 // ServiceAccount token the pod gets. Needs root and the parts from scripts/setup-node.sh; the
 // crdns image is rebuilt from the current dist/ on start (setup-node.sh does nothing when
-// nothing changed). One node per machine: it owns bridge crdns0, 10.88.0.0/24 and ports
+// nothing changed). One node per machine: it owns bridge crdns0, 10.88.0.0/24, fd88::/64 and ports
 // CRDNS_NODE_PORT_BASE+n (default 26000+n).
 import { join } from 'node:path';
 import { run, type RunResult } from './coredns.js';

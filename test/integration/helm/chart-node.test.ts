@@ -1,14 +1,16 @@
 /**
  * The chart on a one-node cluster with a real kubelet (test/harness/node-cluster.ts): helm
  * install --wait succeeds with locally built images, the pod's two containers become Ready
- * (crdns as a native sidecar, CoreDNS after its startupProbe), crdns lists DNSEndpoints with the
- * ServiceAccount token the kubelet mounted, and CoreDNS answers on the pod IP and on the
- * Service's ClusterIP (kube-proxy). Then what an operator meets next: CoreDNS started only
- * after crdns, a record changed live, the crdns container killed (CoreDNS keeps answering
- * while the kubelet restarts it), and `helm upgrade` rolling the pods, with a query every
- * 50 ms through the ClusterIP (and at the pod whose crdns is killed): never a wrong answer.
+ * (crdns as a native sidecar, CoreDNS after its startupProbe; the kubelet probes the pods'
+ * IPv6 addresses), crdns lists DNSEndpoints with the ServiceAccount token the kubelet mounted,
+ * and CoreDNS answers on the pod IP and on the Service's ClusterIP (kube-proxy). Then what an
+ * operator meets next: CoreDNS started only after crdns, a record changed live, the crdns
+ * container killed (CoreDNS keeps answering while the kubelet restarts it), and `helm upgrade`
+ * rolling the pods, with a query every 50 ms through the ClusterIP (and at the pod whose crdns
+ * is killed): never a wrong answer, and no failed one during the rollouts.
  */
 import assert from 'node:assert/strict';
+import { isIPv4, isIPv6 } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { dig, replyHeader, udpExchange } from '../../harness/coredns.js';
 import { NODE_IMAGES, NodeCluster } from '../../harness/node-cluster.js';
@@ -32,6 +34,7 @@ describe('helm chart: installed on a one-node cluster with a kubelet', function 
     metadata: { name: string };
     status: {
       podIP: string;
+      podIPs?: Array<{ ip: string }>;
       containerStatuses?: ContainerStatus[];
       initContainerStatuses?: ContainerStatus[];
     };
@@ -64,7 +67,7 @@ describe('helm chart: installed on a one-node cluster with a kubelet', function 
         r.sent++;
         const at = new Date().toISOString();
         try {
-          const raw = await udpExchange(port, dnsPacket.encode({ type: 'query', id: r.sent & 0xffff, questions: [{ name: 'hello.example.org', type: 'A' }] }), 2000, host ?? clusterIP);
+          const raw = await udpExchange(port, dnsPacket.encode({ type: 'query', id: r.sent & 0xffff, questions: [{ name: 'hello.example.org', type: 'A' }] }), 2000, host ?? clusterIP, true);
           const { rcode } = replyHeader(raw);
           const addresses = (dnsPacket.decode(raw).answers ?? []).flatMap((a) => (a.type === 'A' ? [a.data] : [])).join(',');
           if (rcode === 0 && addresses === previous) r.stale.push(at);
@@ -104,13 +107,15 @@ describe('helm chart: installed on a one-node cluster with a kubelet', function 
       ['install', 'crdns', CHART(), '-n', ns, '--wait', '--timeout', '300s', '--set', 'zones[0]=example.org', ...imageArgs],
       { kubeconfig: node.kubeconfig },
     );
-    const pods = JSON.parse(await node.kubectl(['get', 'pods', '-n', ns, '-o', 'json'])) as {
-      items: Array<{ status: { podIP: string; containerStatuses?: Array<{ name: string; ready: boolean }>; initContainerStatuses?: Array<{ name: string; ready: boolean }> } }>;
-    };
-    assert.equal(pods.items.length, 2, 'the chart default: two replicas');
-    const pod = pods.items[0]!;
+    const installed = await pods();
+    assert.equal(installed.length, 2, 'the chart default: two replicas');
+    const pod = installed[0]!;
     const ready = [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])].map((c) => `${c.name}=${c.ready}`).sort();
     assert.deepEqual(ready, ['coredns=true', 'crdns=true']);
+    // The node is dual-stack, IPv6 first: the kubelet's probes (crdns's /readyz on --http=:9253,
+    // CoreDNS's /ready) went to the IPv6 pod address, and they passed.
+    assert.ok(isIPv6(pod.status.podIP), `pod IP ${pod.status.podIP} is not IPv6`);
+    assert.ok((pod.status.podIPs ?? []).some((a) => isIPv4(a.ip)), `no IPv4 pod address: ${JSON.stringify(pod.status.podIPs)}`);
 
     await node.kubectl(['apply', '-n', ns, '-f', '-'], aRecord('hello', ns, '192.0.2.10'));
     let last = '';
@@ -137,14 +142,18 @@ describe('helm chart: installed on a one-node cluster with a kubelet', function 
     assert.ok((pod.status.initContainerStatuses ?? []).some((c) => c.name === 'crdns'), 'crdns runs as an init container with restartPolicy Always');
   });
 
-  it('serves a changed DNSEndpoint through the ClusterIP', async () => {
+  it('serves a changed DNSEndpoint through the ClusterIP and from every replica', async () => {
     await node.kubectl(['apply', '-n', ns, '-f', '-'], aRecord('hello', ns, '192.0.2.11'));
     let last = '';
-    await eventually('the new address', async () => {
-      const r = await dig('hello.example.org', 'A', { host: clusterIP, port: 53, timeoutS: 2 });
-      last = `${r.status} ${r.answer.map((a) => a.rdata).join(',')}`;
-      return last === 'NOERROR 192.0.2.11';
-    }, () => last, 30_000, 100);
+    const serves = (host: string, port: number) => async (): Promise<boolean> => {
+      const r = await dig('hello.example.org', 'A', { host, port, timeoutS: 2 });
+      last = `${host}: ${r.status} ${r.answer.map((a) => a.rdata).join(',')}`;
+      return last.endsWith(': NOERROR 192.0.2.11');
+    };
+    await eventually('the new address through the ClusterIP', serves(clusterIP, 53), () => last, 30_000, 100);
+    // Both pods, not only the one that answered: the next tests count any reply with the old
+    // value as stale, wherever it came from.
+    for (const p of await pods()) await eventually('the new address from each pod', serves(p.status.podIP, 1053), () => last, 30_000, 100);
   });
 
   // The pod's CoreDNS answers from its cache (serve_stale) while crdns is away; the Service
@@ -169,36 +178,39 @@ describe('helm chart: installed on a one-node cluster with a kubelet', function 
     const pod0 = await inPod.stop();
     assert.ok(pod0.sent > 10, `only ${pod0.sent} queries sent`);
     assert.deepEqual([pod0.wrong, pod0.timeouts, pod0.stale], [[], [], []], `the pod IP, ${pod0.sent} queries`);
-    // Through the Service: never a wrong answer. Not yet asserted, because it is not yet true in every
-    // run: every query answered and none stale (1 stale answer in 1 of 4 runs on 2026-12-02, cause
-    // not known yet; see docs/helm.md). They are printed for the record.
+    // Through the Service: never a wrong answer. Stale and timed-out replies are printed, not yet
+    // asserted: the one stale answer seen (1 of 4 runs) came from a test that checked a change on
+    // one pod only, fixed above, and there are too few runs since to assert none (docs/helm.md).
     const svc = await viaService.stop();
     console.log(`      through the ClusterIP: ${svc.sent} queries, ${svc.stale.length} stale, ${svc.timeouts.length} timed out`);
     assert.ok(svc.sent > 10, `only ${svc.sent} queries sent`);
     assert.deepEqual(svc.wrong, [], `the ClusterIP, ${svc.sent} queries`);
   });
 
-  it('helm upgrade rolls the pods with no wrong or stale answer', async () => {
-    const old = new Set((await pods()).map((p) => p.metadata.name));
+  // Each old pod's CoreDNS must answer until kube-proxy has stopped using it, conntrack entries
+  // included: a client reusing a source port follows its old entry (values.yaml, lameduck). With
+  // lameduck 5 s and a 5 s x 2 readiness probe this lost about one query per rollout here.
+  it('helm upgrade rolls the pods twice without a failed, wrong or stale answer', async () => {
     const loop = queryLoop('192.0.2.11', '192.0.2.10');
     await new Promise((r) => setTimeout(r, 500));
-    await helmOk(
-      ['upgrade', 'crdns', CHART(), '-n', ns, '--wait', '--timeout', '300s', '--reuse-values', '--set', 'podAnnotations.rollout=second'],
-      { kubeconfig: node.kubeconfig },
-    );
-    let names = '';
-    await eventually('the old pods gone', async () => {
-      const now = await pods();
-      names = now.map((p) => p.metadata.name).join(',');
-      return now.length === old.size && now.every((p) => !old.has(p.metadata.name));
-    }, () => names, 120_000, 250);
+    for (const round of ['second', 'third']) {
+      const old = new Set((await pods()).map((p) => p.metadata.name));
+      await helmOk(
+        ['upgrade', 'crdns', CHART(), '-n', ns, '--wait', '--timeout', '300s', '--reuse-values', '--set', `podAnnotations.rollout=${round}`],
+        { kubeconfig: node.kubeconfig },
+      );
+      let names = '';
+      await eventually('the old pods gone', async () => {
+        const now = await pods();
+        names = now.map((p) => p.metadata.name).join(',');
+        return now.length === old.size && now.every((p) => !old.has(p.metadata.name));
+      }, () => names, 120_000, 250);
+    }
     // Queries sent to an old pod just before it went away still get their replies.
     await new Promise((r) => setTimeout(r, 2000));
     const r = await loop.stop();
-    // Never a wrong or stale answer. Timeouts are printed, not asserted: a few in a thousand queries
-    // timed out in some runs on 2026-12-02 (cause not known yet; see docs/helm.md).
-    console.log(`      during the rollout: ${r.sent} queries, ${r.timeouts.length} timed out`);
+    console.log(`      during two rollouts: ${r.sent} queries`);
     assert.ok(r.sent > 10, `only ${r.sent} queries sent`);
-    assert.deepEqual([r.wrong, r.stale], [[], []], `${r.sent} queries during the rollout`);
+    assert.deepEqual([r.wrong, r.stale, r.timeouts], [[], [], []], `${r.sent} queries during the rollouts`);
   });
 });

@@ -178,6 +178,23 @@ describe('helm chart: lint and template', function () {
       assert.doesNotMatch(corefile, /forward|tls|dnssec/);
     });
 
+    // A terminating pod must stop being a serving endpoint (CoreDNS's readiness fails once
+    // lameduck begins; kube-proxy then drops the UDP conntrack entries to it) while CoreDNS still
+    // answers, and all of it must fit in the grace period. Measured on the test node: not serving
+    // 3.5-4 s after the delete; 3 s is left for the kubelet and kube-proxy (docs/helm.md, Rollouts).
+    it('keeps CoreDNS answering after SIGTERM until the pod has stopped being a serving endpoint', () => {
+      const lameduck = /^\s+lameduck (\d+)s$/m.exec(corefileOf(m));
+      assert.ok(lameduck, 'a lameduck in whole seconds');
+      const spec = podSpec(find(m, 'Deployment'));
+      const coredns = spec.containers.find((c) => c.name === 'coredns');
+      const probe = coredns?.readinessProbe as { periodSeconds: number; failureThreshold: number } | undefined;
+      assert.ok(probe, 'CoreDNS has a readinessProbe');
+      const notServingBy = probe.periodSeconds * probe.failureThreshold + 3;
+      assert.ok(Number(lameduck[1]) >= notServingBy, `lameduck ${lameduck[1]}s, but the pod may serve until ${notServingBy}s`);
+      const grace = (spec as unknown as { terminationGracePeriodSeconds: number }).terminationGracePeriodSeconds;
+      assert.ok(grace >= Number(lameduck[1]) + 10, `terminationGracePeriodSeconds ${grace} leaves crdns under 10 s after lameduck`);
+    });
+
     it('rolls the pods when the Corefile changes, and only then', async () => {
       const checksum = async (args: string[]) =>
         ((find(await render([...MINIMAL, ...args]), 'Deployment') as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata
