@@ -23,7 +23,12 @@ export interface ServeConfig {
   zones: ZoneConfig[];
   defaultTtl: number;
   logLevel: LogLevel;
+  /** Addresses the main thread serves: --listen without `{worker}` (all of them with one worker). */
   listen: ListenAddress[];
+  /** --workers: serving worker threads; 1 means the main thread serves every address itself. */
+  workers: number;
+  /** With --workers above 1: per worker, its --listen addresses with `{worker}` replaced by its index. */
+  workerListen: ListenAddress[][];
   tlsListen: ListenAddress[];
   tls?: TlsFilePaths;
   http?: ListenAddress;
@@ -66,8 +71,12 @@ export async function serveConfig({ values: v, positionals, given }: ParsedFlags
   const logLevel = v['log-level'] as string;
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be debug, info, warn or error, not "${logLevel}"`);
 
-  const listen = (v.listen as string[]).map((a) => parseAddress('listen', a, { unix: true }));
-  const tlsListen = (v['tls-listen'] as string[]).map((a) => parseAddress('tls-listen', a, { unix: true }));
+  const workers = v.workers as number;
+  const { listen, workerListen } = listenFromFlags(v.listen as string[], workers);
+  const tlsListen = (v['tls-listen'] as string[]).map((a) => {
+    if (a.includes(WORKER_TOKEN)) throw new UsageError(`--tls-listen ${JSON.stringify(a)}: the main thread serves --tls-listen; ${WORKER_TOKEN} belongs in --listen`);
+    return parseAddress('tls-listen', a, { unix: true });
+  });
   const http = v.http ? parseAddress('http', v.http as string, { unix: false }) : undefined;
 
   let tls: TlsFilePaths | undefined;
@@ -96,6 +105,8 @@ export async function serveConfig({ values: v, positionals, given }: ParsedFlags
     defaultTtl: v['default-ttl'] as number,
     logLevel,
     listen,
+    workers,
+    workerListen,
     tlsListen,
     ...(tls ? { tls } : {}),
     ...(http ? { http } : {}),
@@ -103,6 +114,24 @@ export async function serveConfig({ values: v, positionals, given }: ParsedFlags
     ...(snapshot ? { snapshot } : {}),
     annotationPrefixes: annotationPrefixesFromFlags(v),
   };
+}
+
+const WORKER_TOKEN = '{worker}';
+
+/**
+ * Splits --listen between the main thread and the serving workers: an address
+ * with `{worker}` is one address per worker, the token replaced by its index
+ * (unix:///run/crdns/w{worker}.sock); one without it stays on the main thread.
+ */
+function listenFromFlags(texts: readonly string[], workers: number): { listen: ListenAddress[]; workerListen: ListenAddress[][] } {
+  const templated = texts.filter((t) => t.includes(WORKER_TOKEN));
+  const plain = texts.filter((t) => !t.includes(WORKER_TOKEN)).map((t) => parseAddress('listen', t, { unix: true }));
+  const expand = (i: number) => templated.map((t) => ({ ...parseAddress('listen', t.replaceAll(WORKER_TOKEN, String(i)), { unix: true }), flag: 'listen' }));
+  if (workers === 1) return { listen: [...plain, ...expand(0)], workerListen: [] };
+  if (templated.length === 0) {
+    throw new UsageError(`--workers ${workers} needs a --listen address with ${WORKER_TOKEN} in it, e.g. unix:///run/crdns/w${WORKER_TOKEN}.sock, so that each worker has its own`);
+  }
+  return { listen: plain, workerListen: Array.from({ length: workers }, (_, i) => expand(i)) };
 }
 
 /** The file is written, so its folder must exist and be writable now; the file itself may be missing or bad (it is then ignored and overwritten). */

@@ -26,6 +26,7 @@ import { ZONE_FLAGS } from './zone-flags.js';
 import { fqdn } from '../dns/name.js';
 import { WarmStart } from './warm-start.js';
 import { snapshotScope } from './snapshot-flags.js';
+import type { WorkerPool } from '../server/workers/worker-pool.js';
 
 /** How often the TLS files are re-read: cert-manager renews well ahead of expiry, so a minute is prompt. */
 const TLS_RELOAD_MS = 60_000;
@@ -41,7 +42,8 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'label-selector', kind: 'string', arg: 'SELECTOR', help: 'watch only DNSEndpoints matching this label selector' },
   // Kept in milliseconds for setTimeout, whose limit is 2^31-1 ms.
   { name: 'watch-idle-timeout', kind: 'int', arg: 'SECONDS', default: '600', min: 1, max: Math.floor((2 ** 31 - 1) / 1000), help: 'restart a Kubernetes watch that has been silent this long' },
-  { name: 'listen', kind: 'list', arg: 'ADDR', default: '127.0.0.1:8053', help: 'gRPC address, host:port, :port (all addresses, IPv4 and IPv6) or unix:///path (repeatable)' },
+  { name: 'listen', kind: 'list', arg: 'ADDR', default: '127.0.0.1:8053', help: 'gRPC address, host:port, :port (all addresses, IPv4 and IPv6) or unix:///path (repeatable); with --workers, {worker} in it is replaced by each worker\'s index' },
+  { name: 'workers', kind: 'int', arg: 'N', default: '1', min: 1, max: 64, help: 'serving worker threads, each answering on its own --listen addresses (those with {worker}); one source and one store feed them all' },
   { name: 'tls-listen', kind: 'list', arg: 'ADDR', help: 'host:port, :port or unix:///path served with mutual TLS, for CoreDNS with peer clusters (repeatable)' },
   { name: 'tls-cert', kind: 'string', arg: 'FILE', help: 'PEM certificate chain for --tls-listen (re-read every minute and on SIGHUP)' },
   { name: 'tls-key', kind: 'string', arg: 'FILE', help: 'PEM private key for --tls-listen' },
@@ -87,7 +89,7 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
       registry: metrics.registry,
     });
   }
-  for (const a of [...cfg.listen, ...cfg.tlsListen]) if (a.kind === 'unix') await claimUnixSocket(a.flag, a.text, a.path);
+  for (const a of [...cfg.listen, ...cfg.tlsListen, ...cfg.workerListen.flat()]) if (a.kind === 'unix') await claimUnixSocket(a.flag, a.text, a.path);
 
   const grpcServer = new GrpcServer({
     listen: cfg.listen.map((a) => a.text),
@@ -97,8 +99,10 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
     health,
     observer: metrics,
   });
-  const bound = await grpcServer.start().catch(async (err: unknown) => {
+  const pool = cfg.workers > 1 ? await workerPool(cfg, store, logger, metrics) : undefined;
+  const bound = await Promise.all([grpcServer.start(), pool?.start() ?? []]).then(([main, workers]) => [...main, ...workers]).catch(async (err: unknown) => {
     await grpcServer.stop(0);
+    await pool?.stop(0);
     if (!(err instanceof ListenError)) throw err;
     const flag = cfg.listen.some((a) => a.text === err.address) ? 'listen' : 'tls-listen';
     throw new UsageError(`--${flag} ${JSON.stringify(err.address)}: ${err.reason}`, false);
@@ -111,8 +115,8 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
           const s = store.current;
           const dataTime = warm?.dataTime() ?? s?.builtAt;
           return {
-            ready: store.ready,
-            details: { source: source.name, generation: s?.generation ?? 0, snapshotAgeSeconds: dataTime !== undefined ? (Date.now() - dataTime) / 1000 : null, ...wiring.details?.(), ...warm?.details() },
+            ready: store.ready && (pool?.ready ?? true),
+            details: { source: source.name, generation: s?.generation ?? 0, snapshotAgeSeconds: dataTime !== undefined ? (Date.now() - dataTime) / 1000 : null, ...wiring.details?.(), ...warm?.details(), ...(pool ? { workers: pool.details() } : {}) },
           };
         },
       }).catch(async (err: NodeJS.ErrnoException) => {
@@ -126,6 +130,9 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
 
   let first = true;
   store.onRebuild((e) => {
+    // Workers first: they then build their replicas while this thread does its bookkeeping.
+    pool?.rebuilt(e);
+    pool?.setServing(true);
     health.set(true);
     metrics.rebuilt(e);
     wiring.onRebuild?.(e);
@@ -145,13 +152,14 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
       logger.info('stopping', { signal });
       process.removeListener('SIGHUP', hangup);
       health.set(false);
+      pool?.setServing(false);
       certificates?.stop();
       await source.stop().catch((err: unknown) => logger.warn('source did not stop cleanly', { error: err }));
       await wiring.stop?.().catch((err: unknown) => logger.warn('status reporter did not stop cleanly', { error: err }));
       // Last, so what was pending is in the file when the next crdns starts.
       await warm?.close().catch((err: unknown) => logger.warn('snapshot file not written on stop', { error: err }));
       store.close();
-      await grpcServer.stop();
+      await Promise.all([grpcServer.stop(), pool?.stop()]);
       await http?.close();
       resolve(0);
     };
@@ -165,6 +173,23 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
     process.on('SIGHUP', hangup);
     process.once('SIGTERM', () => void stop('SIGTERM'));
     process.once('SIGINT', () => void stop('SIGINT'));
+  });
+}
+
+async function workerPool(cfg: ServeConfig, store: ZoneStore, logger: Logger, metrics: Metrics): Promise<WorkerPool> {
+  const { WorkerPool } = await import('../server/workers/worker-pool.js');
+  return new WorkerPool({
+    zones: cfg.zones,
+    listen: cfg.workerListen.map((addresses) => addresses.map((a) => a.text)),
+    logLevel: cfg.logLevel,
+    logger: logger.child({ component: 'workers' }),
+    currentBuild: () => store.currentBuild(),
+    // A dead worker's unix socket file stays behind; the same check as at start removes only that.
+    beforeRestart: async (listen) => {
+      for (const a of cfg.workerListen.flat()) if (a.kind === 'unix' && listen.includes(a.text)) await claimUnixSocket(a.flag, a.text, a.path);
+    },
+    onTally: (t) => metrics.tallied(t),
+    onRestart: () => metrics.workerRestarted(),
   });
 }
 

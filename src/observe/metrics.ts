@@ -10,6 +10,7 @@ import { knownTypeName, rcodeName } from '../dns/codes.js';
 import type { Snapshot } from '../dns/zone.js';
 import type { QueryObserver } from '../server/grpc-server.js';
 import type { RebuildEvent } from '../store/zone-store.js';
+import type { QueryTally } from '../server/workers/protocol.js';
 
 /** Types outside the table share one label, so a client sweeping all 65,536 qtypes cannot mint series. */
 export function qtypeLabel(code: number): string {
@@ -34,6 +35,7 @@ export class Metrics implements QueryObserver {
   private readonly generation = new client.Gauge({ name: 'crdns_snapshot_generation', help: 'Number of the snapshot being served; increases with every data change.', registers: [this.registry] });
   private readonly serial = new client.Gauge({ name: 'crdns_snapshot_serial', help: 'SOA serial of the snapshot being served.', registers: [this.registry] });
   private readonly buildSeconds = new client.Histogram({ name: 'crdns_snapshot_build_seconds', help: 'Time to rebuild the snapshot after a change.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry] });
+  private readonly workerRestarts = new client.Counter({ name: 'crdns_worker_restarts_total', help: 'Serving workers (--workers) that exited unexpectedly and were started again.', registers: [this.registry] });
   private readonly tlsReloadFailures = new client.Counter({ name: 'crdns_tls_reload_failures_total', help: 'Re-reads of the --tls-* files that were refused (unreadable, not PEM, key not matching); the last good certificate kept serving.', registers: [this.registry] });
 
   /**
@@ -74,20 +76,35 @@ export class Metrics implements QueryObserver {
   }
 
   answered(outcome: QueryOutcome, seconds: number): void {
+    this.count(outcome.zone, outcome.qtype, outcome.rcode, 1);
+    this.duration.observe(seconds);
+  }
+
+  /** What a serving worker (--workers) answered since its last tally. */
+  tallied(t: QueryTally): void {
+    for (const c of t.counts) this.count(c.zone, c.qtype, c.rcode, c.n);
+    for (const s of t.durations) this.duration.observe(s);
+    if (t.unavailable > 0) this.unavailableTotal.inc(t.unavailable);
+  }
+
+  private count(zone: string | undefined, qtypeCode: number, rcode: number, n: number): void {
     // Keyed by label values, not raw codes: a client sweeping all 65,536 qtypes must not grow this map.
-    const qtype = qtypeLabel(outcome.qtype);
-    const key = `${outcome.zone ?? ''}|${qtype}|${outcome.rcode}`;
+    const qtype = qtypeLabel(qtypeCode);
+    const key = `${zone ?? ''}|${qtype}|${rcode}`;
     let child = this.queryChildren.get(key);
     if (!child) {
-      child = this.queries.labels(outcome.zone === undefined ? 'none' : outcome.zone === '' ? '.' : `${outcome.zone}.`, qtype, rcodeName(outcome.rcode));
+      child = this.queries.labels(zone === undefined ? 'none' : zone === '' ? '.' : `${zone}.`, qtype, rcodeName(rcode));
       this.queryChildren.set(key, child);
     }
-    child.inc();
-    this.duration.observe(seconds);
+    child.inc(n);
   }
 
   unavailable(): void {
     this.unavailableTotal.inc();
+  }
+
+  workerRestarted(): void {
+    this.workerRestarts.inc();
   }
 
   tlsReloadFailed(): void {

@@ -141,6 +141,21 @@ export interface RebuildEvent {
   buildMs: number;
   /** Whether only the changed names were rebuilt (else the whole snapshot was). */
   incremental: boolean;
+  /** What the builder was given, so a replica (a serving worker's builder) can make the same snapshot. */
+  build: BuildStep;
+}
+
+/**
+ * One successful call of the snapshot builder: replayed in order on another
+ * SnapshotBuilder, these steps give it the same state and the same snapshots,
+ * since the builder depends on nothing else.
+ */
+export interface BuildStep {
+  kind: 'full' | 'update';
+  /** Owner name → its complete inputs (an empty list: the name has none any more). */
+  inputs: ReadonlyMap<string, readonly RRsetInput[]>;
+  serial: number;
+  generation: number;
 }
 
 interface PartitionState {
@@ -463,15 +478,16 @@ export class ZoneStore implements EndpointSink {
     const whole = this.needsFull || !this.incremental || (names.size > FULL_REBUILD_MIN_NAMES && names.size > FULL_REBUILD_SHARE * this.inputs.size);
     const lost = this.lostPartitions();
     let built: BuildResult | undefined;
+    let step: BuildStep | undefined;
     if (!whole) {
       const changed = new Map<string, RRsetInput[]>();
       for (const name of names) changed.set(name, this.inputsAt(name, lost));
       built = this.builder.update(changed, this.serial, this.generation);
+      if (built) step = { kind: 'update', inputs: changed, serial: this.serial, generation: this.generation };
     }
-    if (!built) {
-      const all = new Map<string, RRsetInput[]>();
-      for (const name of this.inputs.names()) all.set(name, this.inputsAt(name, lost));
-      built = this.builder.full(all, this.serial, this.generation);
+    if (!built || !step) {
+      step = { kind: 'full', inputs: this.allInputs(lost), serial: this.serial, generation: this.generation };
+      built = this.builder.full(step.inputs, this.serial, this.generation);
     }
     this.needsFull = false;
     const snapshot = built.snapshot;
@@ -494,7 +510,7 @@ export class ZoneStore implements EndpointSink {
     for (const key of changes.changed) touch(key);
     for (const p of changes.problemsAppeared) touch(p.object);
     for (const p of changes.problemsCleared) touch(p.object);
-    const event: RebuildEvent = { snapshot, problems, objectCount: this.objects.size, changes, touched, partitions: this.partitionStats(), buildMs, incremental: built.incremental };
+    const event: RebuildEvent = { snapshot, problems, objectCount: this.objects.size, changes, touched, partitions: this.partitionStats(), buildMs, incremental: built.incremental, build: step };
     for (const l of this.listeners) {
       // An observer's bug must not take the data plane down: the snapshot is already swapped in.
       try {
@@ -504,6 +520,22 @@ export class ZoneStore implements EndpointSink {
       }
     }
     return event;
+  }
+
+  /**
+   * A full build step for the current inputs: what a new replica starts from.
+   * It gives the state the last build left (an update leaves what a full
+   * build of the same inputs would), with that build's serial and generation.
+   */
+  currentBuild(): BuildStep | undefined {
+    if (!this.snapshot) return undefined;
+    return { kind: 'full', inputs: this.allInputs(this.lostPartitions()), serial: this.snapshot.serial, generation: this.snapshot.generation };
+  }
+
+  private allInputs(lost: { lost: ReadonlySet<string>; keepOrphans: ReadonlySet<string> }): Map<string, RRsetInput[]> {
+    const all = new Map<string, RRsetInput[]>();
+    for (const name of this.inputs.names()) all.set(name, this.inputsAt(name, lost));
+    return all;
   }
 
   /** Lost partitions, and those of them whose orphans stay. */

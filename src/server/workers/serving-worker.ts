@@ -1,0 +1,100 @@
+/**
+ * A serving worker's thread (`crdns serve --workers N`): gRPC listeners and a
+ * snapshot replica, nothing else. It never reads a source; the main thread
+ * sends every build step the zone store made, and replaying them on this
+ * thread's own SnapshotBuilder gives the same snapshots (same serial, same
+ * generation). Until the first step arrives, Query fails with UNAVAILABLE, as
+ * crdns does before its first listing.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { SnapshotBuilder } from '../../dns/zone-builder.js';
+import type { RRsetInput } from '../../dns/zone-input.js';
+import type { Snapshot } from '../../dns/zone.js';
+import { createLogger } from '../../logger.js';
+import { GrpcServer, ListenError } from '../grpc-server.js';
+import { HealthState } from '../health-service.js';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { QueryTallier } from './query-tally.js';
+
+const port = parentPort;
+if (!port) throw new Error('serving-worker.js runs only as a worker thread');
+const init = workerData as WorkerInit;
+const logger = createLogger(init.logLevel, { worker: init.index });
+const send = (m: FromWorker): void => port.postMessage(m);
+
+const builder = new SnapshotBuilder(init.zones);
+let snapshot: Snapshot | undefined;
+const health = new HealthState();
+let mainServing = false;
+const tally = new QueryTallier();
+const server = new GrpcServer({ listen: init.listen, snapshot: () => snapshot, health, observer: tally });
+
+const flushTimer = setInterval(() => {
+  const t = tally.take();
+  if (t) port.postMessage({ kind: 'tally', tally: t } satisfies FromWorker, [t.durations.buffer as ArrayBuffer]);
+}, init.tallyIntervalMs);
+
+port.on('message', (m: ToWorker) => {
+  switch (m.kind) {
+    case 'build': {
+      const started = performance.now();
+      const { step } = m;
+      try {
+        const inputs = reviveInputs(step.inputs);
+        const built = step.kind === 'full' ? builder.full(inputs, step.serial, step.generation) : builder.update(inputs, step.serial, step.generation);
+        // The main builder made this update from the same state, so this one cannot refuse it.
+        if (!built) throw new Error('the replica refused an update the main builder made');
+        snapshot = built.snapshot;
+        health.set(mainServing);
+        send({ kind: 'applied', generation: step.generation, buildMs: performance.now() - started });
+      } catch (err) {
+        // Keep serving the last good replica; the pool answers with a full step.
+        logger.error('build step failed', { generation: step.generation, error: err });
+        send({ kind: 'build-failed', generation: step.generation, error: (err as Error).message });
+      }
+      return;
+    }
+    case 'health':
+      mainServing = m.serving;
+      health.set(m.serving && snapshot !== undefined);
+      return;
+    case 'stop':
+      health.set(false);
+      clearInterval(flushTimer);
+      void server.stop(m.graceMs).then(() => {
+        const t = tally.take();
+        if (t) send({ kind: 'tally', tally: t });
+        send({ kind: 'stopped' });
+        port.close();
+      });
+      return;
+  }
+});
+
+/** Structured cloning turns Buffers into plain Uint8Arrays; TXT strings are Buffers for the encoder. */
+function reviveInputs(inputs: Map<string, RRsetInput[]>): Map<string, RRsetInput[]> {
+  for (const list of inputs.values()) {
+    for (const input of list) {
+      if (input.type !== 'TXT') continue;
+      // One Buffer[] per TXT record, one Buffer per character-string.
+      for (const strings of input.data as unknown as Uint8Array[][]) {
+        for (let i = 0; i < strings.length; i++) {
+          const u = strings[i] as Uint8Array;
+          if (!Buffer.isBuffer(u)) strings[i] = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+        }
+      }
+    }
+  }
+  return inputs;
+}
+
+server.start().then(
+  (addresses) => send({ kind: 'listening', addresses }),
+  async (err: unknown) => {
+    await server.stop(0);
+    if (err instanceof ListenError) send({ kind: 'listen-failed', address: err.address, reason: err.reason });
+    else send({ kind: 'listen-failed', address: init.listen.join(' '), reason: (err as Error).message });
+    clearInterval(flushTimer);
+    port.close();
+  },
+);
