@@ -20,8 +20,16 @@ export interface WorkerInit {
   tallyIntervalMs: number;
 }
 
+/** A zone-store BuildStep after structured cloning. */
+export interface BuildStepMessage {
+  kind: 'full' | 'update';
+  inputs: Map<string, RRsetInput[]>;
+  serial: number;
+  generation: number;
+}
+
 export type ToWorker =
-  | { kind: 'build'; step: { kind: 'full' | 'update'; inputs: Map<string, RRsetInput[]>; serial: number; generation: number } }
+  | { kind: 'build'; step: BuildStepMessage }
   | { kind: 'health'; serving: boolean }
   | { kind: 'stop'; graceMs: number };
 

@@ -7,14 +7,12 @@
  * crdns does before its first listing.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { SnapshotBuilder } from '../../dns/zone-builder.js';
-import type { RRsetInput } from '../../dns/zone-input.js';
-import type { Snapshot } from '../../dns/zone.js';
 import { createLogger } from '../../logger.js';
 import { GrpcServer, ListenError } from '../grpc-server.js';
 import { HealthState } from '../health-service.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { QueryTallier } from './query-tally.js';
+import { SnapshotReplica } from './snapshot-replica.js';
 
 const port = parentPort;
 if (!port) throw new Error('serving-worker.js runs only as a worker thread');
@@ -22,12 +20,11 @@ const init = workerData as WorkerInit;
 const logger = createLogger(init.logLevel, { worker: init.index });
 const send = (m: FromWorker): void => port.postMessage(m);
 
-const builder = new SnapshotBuilder(init.zones);
-let snapshot: Snapshot | undefined;
+const replica = new SnapshotReplica(init.zones);
 const health = new HealthState();
 let mainServing = false;
 const tally = new QueryTallier();
-const server = new GrpcServer({ listen: init.listen, snapshot: () => snapshot, health, observer: tally });
+const server = new GrpcServer({ listen: init.listen, snapshot: () => replica.snapshot, health, observer: tally });
 
 const flushTimer = setInterval(() => {
   const t = tally.take();
@@ -40,11 +37,7 @@ port.on('message', (m: ToWorker) => {
       const started = performance.now();
       const { step } = m;
       try {
-        const inputs = reviveInputs(step.inputs);
-        const built = step.kind === 'full' ? builder.full(inputs, step.serial, step.generation) : builder.update(inputs, step.serial, step.generation);
-        // The main builder made this update from the same state, so this one cannot refuse it.
-        if (!built) throw new Error('the replica refused an update the main builder made');
-        snapshot = built.snapshot;
+        replica.apply(step);
         health.set(mainServing);
         send({ kind: 'applied', generation: step.generation, buildMs: performance.now() - started });
       } catch (err) {
@@ -56,7 +49,7 @@ port.on('message', (m: ToWorker) => {
     }
     case 'health':
       mainServing = m.serving;
-      health.set(m.serving && snapshot !== undefined);
+      health.set(m.serving && replica.snapshot !== undefined);
       return;
     case 'stop':
       health.set(false);
@@ -70,23 +63,6 @@ port.on('message', (m: ToWorker) => {
       return;
   }
 });
-
-/** Structured cloning turns Buffers into plain Uint8Arrays; TXT strings are Buffers for the encoder. */
-function reviveInputs(inputs: Map<string, RRsetInput[]>): Map<string, RRsetInput[]> {
-  for (const list of inputs.values()) {
-    for (const input of list) {
-      if (input.type !== 'TXT') continue;
-      // One Buffer[] per TXT record, one Buffer per character-string.
-      for (const strings of input.data as unknown as Uint8Array[][]) {
-        for (let i = 0; i < strings.length; i++) {
-          const u = strings[i] as Uint8Array;
-          if (!Buffer.isBuffer(u)) strings[i] = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-        }
-      }
-    }
-  }
-  return inputs;
-}
 
 server.start().then(
   (addresses) => send({ kind: 'listening', addresses }),

@@ -11,7 +11,7 @@ import type { ZoneConfig } from '../../dns/zone-config.js';
 import type { Logger, LogLevel } from '../../logger.js';
 import type { BuildStep, RebuildEvent } from '../../store/zone-store.js';
 import { ListenError } from '../grpc-server.js';
-import type { FromWorker, QueryTally, ToWorker, WorkerInit } from './protocol.js';
+import type { BuildStepMessage, FromWorker, QueryTally, ToWorker, WorkerInit } from './protocol.js';
 
 /** A worker that died is started again after this long, so a crash loop cannot spin a core. */
 const RESTART_DELAY_MS = 1000;
@@ -65,7 +65,7 @@ export class WorkerPool {
   }
 
   rebuilt(e: RebuildEvent): void {
-    this.broadcast({ kind: 'build', step: e.build as Extract<ToWorker, { kind: 'build' }>['step'] });
+    this.broadcast({ kind: 'build', step: e.build as BuildStepMessage });
   }
 
   setServing(serving: boolean): void {
@@ -87,6 +87,11 @@ export class WorkerPool {
         clearTimeout(timer);
       }),
     );
+  }
+
+  /** Ends one worker the way a crash would (it is started again): for tests and chaos runs. */
+  async crash(index: number): Promise<void> {
+    await this.slots[index]?.worker?.terminate();
   }
 
   private broadcast(m: ToWorker): void {

@@ -2,7 +2,9 @@
  * The incremental rebuild against the whole one: two stores fed the same
  * random sequence of upserts, removes, relists and lost peers, one updating
  * its snapshot by name, one rebuilding it whole every time, compared after
- * every step in everything a query or an observer can see.
+ * every step in everything a query or an observer can see. A replica fed
+ * the incremental store's build steps (what a serving worker gets) must hold
+ * the same snapshot after every step, as must one that starts half-way.
  */
 import assert from 'node:assert/strict';
 import { TYPE_CODES } from '../../../src/dns/records.js';
@@ -12,6 +14,8 @@ import { DEFAULT_ZONE_SETTINGS, zoneConfig } from '../../../src/dns/zone-config.
 import { problemId, type EndpointObject } from '../../../src/endpoint/endpoint.js';
 import { ZoneStore, type PartitionSink, type RebuildEvent } from '../../../src/store/zone-store.js';
 import { ask } from '../../support/zone-text.js';
+import { SnapshotReplica } from '../../../src/server/workers/snapshot-replica.js';
+import type { BuildStepMessage } from '../../../src/server/workers/protocol.js';
 
 /** mulberry32: small, seedable, good enough to pick test cases. */
 function rng(seed: number): () => number {
@@ -147,6 +151,8 @@ function run(seed: number, steps: number): { builds: number; incremental: number
   both((s) => s.synced(), 0);
   let builds = 0;
   let incremental = 0;
+  const replica = new SnapshotReplica(ZONES);
+  let late: SnapshotReplica | undefined;
   for (let step = 0; step < steps; step++) {
     now += pick([0, 500, 1_000, 60_000]);
     const ops = 1 + (chance(0.3) ? Math.floor(random() * 3) : 0);
@@ -186,11 +192,23 @@ function run(seed: number, steps: number): { builds: number; incremental: number
         both((s) => s.synced(), p);
       }
     }
+    // A worker that starts late begins from the store's state of now, pending changes included.
+    if (step === Math.floor(steps / 2)) {
+      late = new SnapshotReplica(ZONES);
+      const current = inc.currentBuild();
+      if (current) late.apply(structuredClone(current) as BuildStepMessage);
+    }
     const a = inc.flush();
     const b = whole.flush();
     if (a) {
       builds++;
       if (a.incremental) incremental++;
+      // What a serving worker gets: each step, cloned as postMessage clones it.
+      for (const r of late ? [replica, late] : [replica]) {
+        const copy = r.apply(structuredClone(a.build) as BuildStepMessage);
+        assert.deepEqual(describeSnapshot(copy), describeSnapshot(a.snapshot), `seed ${seed} step ${step}: ${r === late ? 'late ' : ''}replica`);
+        assert.equal(copy.generation, a.snapshot.generation);
+      }
     }
     assert.equal(b?.incremental ?? false, false);
     assert.deepEqual(describeEvent(a), describeEvent(b), `seed ${seed} step ${step}`);
