@@ -126,7 +126,17 @@ const WORKER_TOKEN = '{worker}';
 function listenFromFlags(texts: readonly string[], workers: number): { listen: ListenAddress[]; workerListen: ListenAddress[][] } {
   const templated = texts.filter((t) => t.includes(WORKER_TOKEN));
   const plain = texts.filter((t) => !t.includes(WORKER_TOKEN)).map((t) => parseAddress('listen', t, { unix: true }));
-  const expand = (i: number) => templated.map((t) => ({ ...parseAddress('listen', t.replaceAll(WORKER_TOKEN, String(i)), { unix: true }), flag: 'listen' }));
+  const expand = (i: number) =>
+    templated.map((t) => {
+      const text = t.replaceAll(WORKER_TOKEN, String(i));
+      try {
+        return parseAddress('listen', text, { unix: true });
+      } catch (err) {
+        // Name what the operator wrote, and what it became.
+        if (err instanceof UsageError) throw new UsageError(err.message.replace(JSON.stringify(text), `${JSON.stringify(t)} (worker ${i}: ${JSON.stringify(text)})`), err.showUsage);
+        throw err;
+      }
+    });
   if (workers === 1) return { listen: [...plain, ...expand(0)], workerListen: [] };
   if (templated.length === 0) {
     throw new UsageError(`--workers ${workers} needs a --listen address with ${WORKER_TOKEN} in it, e.g. unix:///run/crdns/w${WORKER_TOKEN}.sock, so that each worker has its own`);

@@ -83,6 +83,12 @@ current-context: x
       [['--listen', `unix:///nonexistent-dir-${process.pid}/s.sock`], /--listen .*nonexistent-dir.*no such folder/],
       [['--listen', `unix:///tmp/${'x'.repeat(120)}.sock`], /--listen .*too long/],
       [['--tls-listen', 'nope', '--tls-cert', '/dev/null', '--tls-key', '/dev/null', '--tls-client-ca', '/dev/null'], /--tls-listen "nope"/],
+      // Serving workers each need their own address, and --tls-listen stays on the main thread.
+      [['--workers', '2'], /--workers 2 needs a --listen address with \{worker\}/],
+      [['--workers', '0'], /--workers .*1 to 64/],
+      [['--workers', '65'], /--workers .*1 to 64/],
+      [['--workers', '2', '--listen', '127.0.0.1:99{worker}99'], /--listen "127\.0\.0\.1:99\{worker\}99" \(worker 0: "127\.0\.0\.1:99099"\): port/],
+      [['--workers', '2', '--listen', 'unix:///tmp/w{worker}.sock', '--tls-listen', 'unix:///tmp/t{worker}.sock', '--tls-cert', '/dev/null', '--tls-key', '/dev/null', '--tls-client-ca', '/dev/null'], /--tls-listen .*\{worker\} belongs in --listen/],
     ];
     for (const [args, re] of cases) {
       it(args.slice(0, 2).join(' '), async () => refused(await serve(args), re, args.join(' ')));
