@@ -9,14 +9,17 @@ when the local crdns cannot answer at all (down, not synced); a peer's crdns,
 holding the same data, then answers in its place.
 
 Fallback to peer clusters has two shapes, because CoreDNS's grpc plugin uses
-one TLS setting for all of its upstreams and the chart serves crdns's socket
-without TLS (crdns --tls-listen is not used here):
-- without TLS, one grpc line lists the socket first and the peers after it,
-  policy sequential: a gRPC error from crdns (down, not synced) moves on;
-- with TLS, the zone block forwards to two loopback tiers, the local one
-  (grpc to the socket) and the peer one (grpc with TLS to the peers);
-  forward moves on when the local tier answers SERVFAIL, which is what a
-  failing grpc becomes.
+one TLS setting and one policy for all of its upstreams, and the chart serves
+crdns's socket without TLS (crdns --tls-listen is not used here):
+- without TLS and with one worker, one grpc line lists the socket first and
+  the peers after it, policy sequential: a gRPC error from crdns (down, not
+  synced) moves on;
+- with TLS, or with several workers (whose sockets take turns: policy
+  round_robin, which must not pick a peer before a local worker), the zone
+  block forwards to two loopback tiers, the local one (grpc to the sockets)
+  and the peer one (grpc to the peers); forward moves on when the local tier
+  answers SERVFAIL, which is what a failing grpc becomes. In the local tier
+  the grpc plugin tries the next worker when one fails.
 The peering listener (grpc:// block) answers peers from the local crdns only,
 so two clusters falling back to each other never loop.
 */}}
@@ -24,7 +27,8 @@ so two clusters falling back to each other never loop.
 {{- $zones := include "crdns.zones" . | fromJsonArray }}
 {{- $c := .Values.coredns }}
 {{- $p := .Values.peering }}
-{{- $sock := printf "unix://%s" (include "crdns.socketPath" .) }}
+{{- $sock := include "crdns.localTargets" . }}
+{{- $rr := gt (include "crdns.workers" . | int) 1 }}
 {{- $tlsDir := include "crdns.peeringTlsDir" . }}
 {{- $tiered := include "crdns.tieredFallback" . }}
 {{- $bind := "" }}{{ if $c.bind }}{{ $bind = printf "bind %s" (join " " $c.bind) }}{{ end }}
@@ -86,7 +90,9 @@ so two clusters falling back to each other never loop.
         policy sequential
     }
 {{- else }}
-    grpc . {{ $sock }}
+    grpc . {{ $sock }}{{ if $rr }} {
+        policy round_robin
+    }{{ end }}
 {{- end }}
 }
 {{- if $tiered }}
@@ -96,17 +102,21 @@ so two clusters falling back to each other never loop.
     bind 127.0.0.1
     errors
     {{ $metrics }}
-    grpc . {{ $sock }}
+    grpc . {{ $sock }}{{ if $rr }} {
+        policy round_robin
+    }{{ end }}
 }
 
-# Fallback tier 2: peer clusters' listeners, over TLS, in order.
+# Fallback tier 2: peer clusters' listeners{{ if $p.tls.enabled }}, over TLS{{ end }}, in order.
 {{ range $zones }}{{ . }}:{{ $p.fallbackPorts.peers | int64 }} {{ end }}{
     bind 127.0.0.1
     errors
     {{ $metrics }}
     grpc . {{ join " " $p.fallbackTo }} {
+{{- if $p.tls.enabled }}
         tls {{ $tlsDir }}/tls.crt {{ $tlsDir }}/tls.key {{ $tlsDir }}/ca.crt
         tls_servername {{ $p.tls.serverName }}
+{{- end }}
         policy sequential
     }
 }
@@ -125,7 +135,9 @@ so two clusters falling back to each other never loop.
         client_auth {{ $p.tls.clientAuth }}
     }
 {{- end }}
-    grpc . {{ $sock }}
+    grpc . {{ $sock }}{{ if $rr }} {
+        policy round_robin
+    }{{ end }}
 }
 {{- end }}
 {{- with $c.extraServerBlocks }}

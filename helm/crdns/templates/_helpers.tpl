@@ -70,14 +70,40 @@ app.kubernetes.io/part-of: crdns
 {{- printf "%s/crdns.sock" (.Values.crdns.socketDir | trimSuffix "/") }}
 {{- end }}
 
+{{- define "crdns.workers" -}}
+{{- .Values.crdns.workers | default 1 | int }}
+{{- end }}
+
+{{/* What crdns --listen is given: one socket, or with workers one per worker ({worker} is crdns's token). */}}
+{{- define "crdns.listenSocket" -}}
+{{- if gt (include "crdns.workers" . | int) 1 }}
+{{- printf "unix://%s/crdns-{worker}.sock" (.Values.crdns.socketDir | trimSuffix "/") }}
+{{- else }}
+{{- printf "unix://%s" (include "crdns.socketPath" .) }}
+{{- end }}
+{{- end }}
+
+{{/* The local crdns as CoreDNS's grpc plugin lists it: every worker's socket, space-separated. */}}
+{{- define "crdns.localTargets" -}}
+{{- $n := include "crdns.workers" . | int }}
+{{- if gt $n 1 }}
+{{- $dir := .Values.crdns.socketDir | trimSuffix "/" }}
+{{- $out := list }}
+{{- range $i := until $n }}{{ $out = append $out (printf "unix://%s/crdns-%d.sock" $dir $i) }}{{ end }}
+{{- join " " $out }}
+{{- else }}
+{{- printf "unix://%s" (include "crdns.socketPath" .) }}
+{{- end }}
+{{- end }}
+
 {{/* The peering listener (CoreDNS grpc:// block) is needed to serve peers. */}}
 {{- define "crdns.peeringListener" -}}
 {{- if .Values.peering.serve }}true{{ end }}
 {{- end }}
 
-{{/* With TLS, fallback goes through two loopback tiers and forward (see corefile). */}}
+{{/* With TLS or several workers, fallback goes through two loopback tiers and forward (see corefile). */}}
 {{- define "crdns.tieredFallback" -}}
-{{- if and .Values.peering.fallbackTo .Values.peering.tls.enabled }}true{{ end }}
+{{- if and .Values.peering.fallbackTo (or .Values.peering.tls.enabled (gt (include "crdns.workers" . | int) 1)) }}true{{ end }}
 {{- end }}
 
 {{- define "crdns.peeringTlsUsed" -}}

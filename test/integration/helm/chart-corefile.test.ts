@@ -22,9 +22,11 @@ interface Cluster {
   corefile: string;
   crdns: CrdnsProcess;
   coredns: CorednsRun;
-  /** The folder crdns serves, and the socket the Corefile dials. */
+  /** The folder crdns serves, and the socket the Corefile dials (the first worker's with workers). */
   manifests: string;
   socket: string;
+  /** host:port of CoreDNS's /metrics. */
+  metrics: string;
 }
 
 describe('helm chart: rendered Corefile in the real CoreDNS', function () {
@@ -47,25 +49,28 @@ describe('helm chart: rendered Corefile in the real CoreDNS', function () {
    * One "cluster": crdns serving `records` from a folder on the chart's socket
    * path, and CoreDNS on the Corefile rendered from `args` (+ fresh ports).
    */
-  async function startCluster(args: string[], records: EndpointSpec[], mounts: Record<string, string> = {}): Promise<Cluster> {
+  async function startCluster(args: string[], records: EndpointSpec[], mounts: Record<string, string> = {}, workers = 1): Promise<Cluster> {
     const socketDir = await tempDir('crdns-helm-sock-');
     const manifests = await tempDir('crdns-helm-manifests-');
     await writeFile(path.join(manifests, 'records.yaml'), dnsEndpointManifest({ name: 'records', namespace: 'default', endpoints: records }));
     const dnsPort = await freePort();
     const ports = ['--set', `coredns.ports.dns=${dnsPort}`];
-    for (const p of ['health', 'ready', 'metrics']) ports.push('--set', `coredns.ports.${p}=${await freePort()}`);
-    const m = await render([...args, ...ports, '--set', `crdns.socketDir=${socketDir}`, '--set', 'coredns.bind={127.0.0.1}']);
+    const metricsPort = await freePort();
+    ports.push('--set', `coredns.ports.metrics=${metricsPort}`);
+    for (const p of ['health', 'ready']) ports.push('--set', `coredns.ports.${p}=${await freePort()}`);
+    const m = await render([...args, ...ports, '--set', `crdns.socketDir=${socketDir}`, '--set', 'coredns.bind={127.0.0.1}', '--set', `crdns.workers=${workers}`]);
     let corefile = loopbackOnly(corefileOf(m));
     for (const [from, to] of Object.entries(mounts)) {
       assert.ok(corefile.includes(from), `rendered Corefile mentions ${from}`);
       corefile = corefile.split(from).join(to);
     }
-    const socket = `unix://${socketDir}/crdns.sock`;
-    const crdns = await startCrdns({ zones: ['example.org'], manifests, listen: [socket] });
+    // What the chart's deployment gives crdns: one socket, or one per worker.
+    const listen = workers > 1 ? `unix://${socketDir}/crdns-{worker}.sock` : `unix://${socketDir}/crdns.sock`;
+    const crdns = await startCrdns({ zones: ['example.org'], manifests, listen: [listen], args: workers > 1 ? ['--workers', String(workers)] : [] });
     stops.push(() => crdns.stop());
     const coredns = await runCoredns(corefile, dnsPort);
     stops.push(() => coredns.stop());
-    return { dnsPort, corefile, crdns, coredns, manifests, socket };
+    return { dnsPort, corefile, crdns, coredns, manifests, socket: crdns.addresses[0] as string, metrics: `127.0.0.1:${metricsPort}` };
   }
 
   const a = (name: string, ip: string, ttl = 60): EndpointSpec => ({ dnsName: name, recordType: 'A', targets: [ip], recordTTL: ttl });
@@ -209,6 +214,32 @@ describe('helm chart: rendered Corefile in the real CoreDNS', function () {
       assert.equal((await dig('both.example.org', 'A', { port: clusterA.dnsPort })).status, 'SERVFAIL');
     });
   }
+
+  it('workers: 2 with peer fallback in plaintext: CoreDNS takes turns over both workers\' sockets, and falls back to the peer only when crdns is gone', async () => {
+    const peeringPort = await freePort();
+    const peer = await startCluster(['-f', CI_VALUES('minimal'), '--set', 'peering.serve=true', '--set', `peering.port=${peeringPort}`, '--set', 'peering.tls.enabled=false'], [a('both.example.org', '192.0.2.2')]);
+    const aArgs = [
+      '-f', CI_VALUES('minimal'), '--set', `peering.fallbackTo={127.0.0.1:${peeringPort}}`, '--set', 'coredns.cache.enabled=false', '--set', 'peering.tls.enabled=false',
+      '--set', `peering.fallbackPorts.local=${await freePort()}`, '--set', `peering.fallbackPorts.peers=${await freePort()}`,
+    ];
+    const clusterA = await startCluster(aArgs, [a('both.example.org', '192.0.2.1')], {}, 2);
+    assert.match(clusterA.corefile, /forward \. 127\.0\.0\.1:\d+ 127\.0\.0\.1:\d+/, 'several workers use the forward tiers');
+    assert.match(clusterA.corefile, /grpc \. unix:\/\/\S+\/crdns-0\.sock unix:\/\/\S+\/crdns-1\.sock \{\n\s+policy round_robin\n\s+\}/);
+    assert.doesNotMatch(clusterA.corefile, /tls /, 'no TLS in a plaintext install');
+
+    await pollUntil(() => dig('both.example.org', 'A', { port: clusterA.dnsPort }), (r) => r.status === 'NOERROR', 'cluster A answering', 30000, 100);
+    for (let i = 0; i < 30; i++) {
+      const r = await dig('both.example.org', 'A', { port: clusterA.dnsPort });
+      assert.deepEqual(r.answer.map((x) => x.rdata), ['192.0.2.1'], 'answered by the local workers');
+    }
+    const perWorker = (await (await fetch(`http://${clusterA.metrics}/metrics`)).text()).split('\n').filter((l) => /^coredns_grpc_requests_total\{.*crdns-\d\.sock/.test(l));
+    assert.equal(perWorker.length, 2, perWorker.join('\n'));
+    for (const l of perWorker) assert.ok(Number(l.split(' ').pop()) >= 5, `each worker took a share: ${perWorker.join(' | ')}`);
+
+    await clusterA.crdns.kill();
+    const r = await dig('both.example.org', 'A', { port: clusterA.dnsPort });
+    assert.deepEqual(r.answer.map((x) => x.rdata), ['192.0.2.2'], `answered by cluster B once every worker is gone:\n${r.output}\n--- CoreDNS A ---\n${clusterA.coredns.logs()}\n--- CoreDNS B ---\n${peer.coredns.logs()}`);
+  });
 
   it('the full-featured Corefile loads (all plugins, peering listener with mTLS, DNSSEC, extra blocks)', async () => {
     const certDir = await tempDir('crdns-helm-tls-');

@@ -59,6 +59,7 @@ describe('helm chart: lint and template', function () {
       [['--set', 'coredns.cache.serveStale.mode=sometimes'], /at '\/coredns\/cache\/serveStale\/mode'/],
       [['--set', 'zones={bad..name}'], /at '\/zones\/0': 'bad\.\.name' does not match pattern/],
       [['--set', 'sevice.type=LoadBalancer'], /additional properties 'sevice' not allowed/],
+      [['--set', 'crdns.workers=0'], /at '\/crdns\/workers': minimum/],
     ];
     for (const [args, why] of bad) {
       const r = await helm(['template', 'x', CHART(), '--kube-version', KUBE_VERSION, ...MINIMAL, ...args]);
@@ -321,6 +322,22 @@ describe('helm chart: lint and template', function () {
       ]);
       assert.deepEqual(np.spec.egress[1]?.ports, [{ port: 8443, protocol: 'TCP' }]);
     });
+  });
+
+  it('crdns.workers: one socket per worker for crdns, and CoreDNS takes turns over them everywhere it dials crdns', async () => {
+    const m = await render([...MINIMAL, '--set', 'crdns.workers=3', '--set', 'peering.serve=true', '--set', 'peering.tls.enabled=false']);
+    const crdns = podSpec(find(m, 'Deployment')).initContainers?.find((c) => c.name === 'crdns');
+    assert.ok(crdns?.args?.includes('--listen=unix:///var/run/crdns/crdns-{worker}.sock'), JSON.stringify(crdns?.args));
+    assert.ok(crdns?.args?.includes('--workers=3'));
+    const corefile = corefileOf(m);
+    const targets = 'unix:///var/run/crdns/crdns-0.sock unix:///var/run/crdns/crdns-1.sock unix:///var/run/crdns/crdns-2.sock';
+    const lines = corefile.split('\n').filter((l) => l.trim().startsWith('grpc . '));
+    assert.equal(lines.length, 2, 'the zone block and the peering listener');
+    for (const l of lines) assert.equal(l.trim(), `grpc . ${targets} {`);
+    assert.equal(corefile.match(/policy round_robin/g)?.length, 2);
+    const one = await render(MINIMAL);
+    assert.ok(podSpec(find(one, 'Deployment')).initContainers?.find((c) => c.name === 'crdns')?.args?.includes('--listen=unix:///var/run/crdns/crdns.sock'));
+    assert.doesNotMatch(JSON.stringify(one), /--workers|round_robin/, 'one worker renders as before');
   });
 
   it('plaintext peering: one grpc line, local socket first, no forward tiers', async () => {
