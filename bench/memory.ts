@@ -5,7 +5,10 @@
  * `file` and NSD on the same records, from the same run. Bytes per record:
  * (RSS at the largest size − RSS at the smallest) / (records between them).
  *
- *   node dist/bench/memory.js [--records 1000,10000,100000]
+ *   node dist/bench/memory.js [--records 1000,10000,100000] [--workers 2]
+ *
+ * --workers adds a crdns row per count (0: none): serving workers each hold a
+ * snapshot replica, and their first answer is asked of the last worker.
  *
  * "First answer": the A record of the zone's last host, asked every 20 ms
  * (over gRPC for crdns, UDP for the others) until it comes back. RSS is read
@@ -25,7 +28,8 @@ import { nsdConfig } from '../test/harness/nsd.js';
 import { peerBin, requireTool } from '../test/harness/peers.js';
 import { syntheticZone, toManifest, toZoneFile } from './synthetic-zone.js';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '1000,10000,100000' } } });
+const { values } = parseArgs({ options: { records: { type: 'string', default: '1000,10000,100000' }, workers: { type: 'string', default: '2' } } });
+const WORKER_COUNTS = (values.workers as string).split(',').map(Number).filter((n) => n > 1);
 const SIZES = (values.records as string).split(',').map(Number);
 const ZONE = 'mem.test';
 /** syntheticZone writes 2.3 records per host. */
@@ -104,19 +108,23 @@ async function main(): Promise<void> {
       await writeFile(zoneFile, toZoneFile(zone, 1));
       const records = zone.records.length;
 
-      const sock = path.join(dir, 'crdns.sock');
-      add('crdns', await measure(
-        () => spawn(process.execPath, [CRDNS_MAIN, 'serve', '--zone', ZONE, '--manifests', manifests, '--listen', `unix://${sock}`, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] }),
-        async () => {
-          const client = queryClient(`unix://${sock}`, 1000);
-          try {
-            return ((await client.ask(last, 'A')).answers ?? []).length > 0;
-          } finally {
-            client.close();
-          }
-        },
-        records,
-      ));
+      for (const workers of [1, ...WORKER_COUNTS]) {
+        const listen = `unix://${path.join(dir, workers > 1 ? `w${workers}-{worker}.sock` : 'crdns.sock')}`;
+        const asked = listen.replace('{worker}', String(workers - 1));
+        const extra = workers > 1 ? ['--workers', String(workers)] : [];
+        add(workers > 1 ? `crdns, ${workers} workers` : 'crdns', await measure(
+          () => spawn(process.execPath, [CRDNS_MAIN, 'serve', '--zone', ZONE, '--manifests', manifests, '--listen', listen, ...extra, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+          async () => {
+            const client = queryClient(asked, 1000);
+            try {
+              return ((await client.ask(last, 'A')).answers ?? []).length > 0;
+            } finally {
+              client.close();
+            }
+          },
+          records,
+        ));
+      }
 
       const askUdp = (port: number) => async () => {
         const reply = dnsPacket.decode(await udpExchange(port, dnsPacket.encode({ type: 'query', id: 7, questions: [{ name: last, type: 'A' }] }), 500));

@@ -3,7 +3,8 @@
  * driven by dnsperf (#14 goals 4 to 6). Every peer is started here, on the
  * same synthetic zone:
  *
- *   crdns           CoreDNS `grpc` → crdns (--manifests)
+ *   crdns           CoreDNS `grpc` → crdns (--manifests), once per --workers
+ *                   count (N > 1: one socket per worker, policy round_robin)
  *   talk's path     CoreDNS `forward` → PowerDNS (bind backend, its defaults)
  *   CoreDNS file    CoreDNS `file` (the same CoreDNS answering by itself)
  *   NSD             NSD alone (no CoreDNS in front), for scale
@@ -13,7 +14,7 @@
  * every reply's latency; p50/p99/p99.9 are taken from those lines (dnsperf
  * itself prints only the average). The ratios to the talk's path come last.
  *
- *   node dist/bench/talk-path.js [--hosts 1000] [--seconds 10] [--rates 1000,10000] [--clients 4] [--outstanding 200]
+ *   node dist/bench/talk-path.js [--hosts 1000] [--seconds 10] [--rates 1000,10000] [--clients 4] [--outstanding 200] [--workers 1,2]
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -34,11 +35,13 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '1000,10000' },
     clients: { type: 'string', default: '4' },
     outstanding: { type: 'string', default: '200' },
+    workers: { type: 'string', default: '1,2' },
   },
 });
 const ZONE = 'bench.test';
 const seconds = Number(values.seconds);
 const rates = (values.rates as string).split(',').map(Number);
+const workerCounts = (values.workers as string).split(',').map(Number);
 
 interface Target {
   label: string;
@@ -120,8 +123,13 @@ async function main(): Promise<void> {
 
   const started: Array<CorednsProcess | CrdnsProcess | NsdProcess | PdnsProcess> = [];
   try {
-    const crdns = await startCrdns({ zones: [ZONE], manifests });
-    started.push(crdns);
+    const crdnsByWorkers: Array<{ workers: number; crdns: CrdnsProcess }> = [];
+    for (const workers of workerCounts) {
+      const listen = workers > 1 ? [`unix://${path.join(dir, `c${workers}-w{worker}.sock`)}`] : [`unix://${path.join(dir, 'c1.sock')}`];
+      const crdns = await startCrdns({ zones: [ZONE], manifests, listen, args: workers > 1 ? ['--workers', String(workers)] : [] });
+      started.push(crdns);
+      crdnsByWorkers.push({ workers, crdns });
+    }
     const pdns = await startPdns({ zones: [{ name: ZONE, file: zoneFile }] });
     started.push(pdns);
     const nsd = await startNsd({ zones: [{ name: ZONE, file: zoneFile }] });
@@ -131,9 +139,15 @@ async function main(): Promise<void> {
       started.push(c);
       return c.port;
     };
+    const ourTargets: Target[] = [];
+    for (const { workers, crdns } of crdnsByWorkers) {
+      const plugin = workers > 1 ? `grpc . ${crdns.addresses.join(' ')} {\n        policy round_robin\n    }` : `grpc . ${crdns.addresses[0] as string}`;
+      ourTargets.push({ label: `crdns, ${workers} worker${workers > 1 ? 's' : ''} (CoreDNS grpc → crdns)`, port: await front(plugin) });
+    }
+    const talkTarget: Target = { label: "talk's path (CoreDNS forward → PowerDNS)", port: await front(`forward . 127.0.0.1:${pdns.port}`) };
     const targets: Target[] = [
-      { label: 'crdns (CoreDNS grpc → crdns)', port: await front(`grpc . ${crdns.addresses[0] as string}`) },
-      { label: "talk's path (CoreDNS forward → PowerDNS)", port: await front(`forward . 127.0.0.1:${pdns.port}`) },
+      ...ourTargets,
+      talkTarget,
       { label: 'CoreDNS file', port: await front(`file ${zoneFile}`) },
       { label: 'NSD alone', port: nsd.port },
     ];
@@ -156,11 +170,14 @@ async function main(): Promise<void> {
       const cells = (lat.get(t.label) ?? []).map((l) => `${l.p50.toFixed(2)} / ${l.p99.toFixed(2)} / ${l.p999.toFixed(2)} (${l.lost})`);
       console.log(`| ${t.label} | ${Math.round(q.qps).toLocaleString('en')} | ${q.lost} | ${cells.join(' | ')} |`);
     }
-    const talk = tput.get(targets[1]?.label as string) as Throughput;
-    const ours = tput.get(targets[0]?.label as string) as Throughput;
-    const talkLat = lat.get(targets[1]?.label as string) ?? [];
-    const ourLat = lat.get(targets[0]?.label as string) ?? [];
-    console.log(`\nratios, crdns / talk's path: throughput ${(ours.qps / talk.qps).toFixed(2)}×; ${rates.map((r, i) => `p99 at ${r.toLocaleString('en')} q/s ${((ourLat[i]?.p99 ?? NaN) / (talkLat[i]?.p99 ?? NaN)).toFixed(2)}×`).join('; ')}`);
+    const talk = tput.get(talkTarget.label) as Throughput;
+    const talkLat = lat.get(talkTarget.label) ?? [];
+    console.log('');
+    for (const t of ourTargets) {
+      const ours = tput.get(t.label) as Throughput;
+      const ourLat = lat.get(t.label) ?? [];
+      console.log(`ratios, ${t.label.replace(/ \(.*/, '')} / talk's path: throughput ${(ours.qps / talk.qps).toFixed(2)}×; ${rates.map((r, i) => `p99 at ${r.toLocaleString('en')} q/s ${((ourLat[i]?.p99 ?? NaN) / (talkLat[i]?.p99 ?? NaN)).toFixed(2)}×`).join('; ')}`);
+    }
   } finally {
     for (const p of started.reverse()) await p.stop();
     await rm(dir, { recursive: true, force: true });
