@@ -15,7 +15,6 @@
  * 2 s after that, the whole process tree (NSD forks its server).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,6 +26,7 @@ import { CRDNS_MAIN } from '../test/harness/crdns-process.js';
 import { nsdConfig } from '../test/harness/nsd.js';
 import { peerBin, requireTool } from '../test/harness/peers.js';
 import { syntheticZone, toManifest, toZoneFile } from './synthetic-zone.js';
+import { treeRssMiB } from './process-tree.js';
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '1000,10000,100000' }, workers: { type: 'string', default: '2' } } });
 const WORKER_COUNTS = (values.workers as string).split(',').map(Number).filter((n) => n > 1);
@@ -41,29 +41,6 @@ interface Measured {
   rssMiB: number;
 }
 
-function treeRssMiB(pid: number): number {
-  const children = new Map<number, number[]>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const ppid = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let kb = 0;
-  const walk = (p: number) => {
-    try {
-      kb += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      return;
-    }
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(pid);
-  return kb / 1024;
-}
 
 async function measure(start: () => ChildProcess, answered: () => Promise<boolean>, records: number): Promise<Measured> {
   const t0 = performance.now();

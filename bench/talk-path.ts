@@ -28,6 +28,7 @@ import { startNsd, type NsdProcess } from '../test/harness/nsd.js';
 import { startPdns, type PdnsProcess } from '../test/harness/pdns.js';
 import { requireTool } from '../test/harness/peers.js';
 import { syntheticZone, toManifest, toZoneFile } from './synthetic-zone.js';
+import { treeCpuSeconds } from './process-tree.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +49,8 @@ const workerCounts = (values.workers as string).split(',').map(Number);
 interface Target {
   label: string;
   port: number;
+  /** The processes answering, front (CoreDNS) first, then the backend, whose CPU time is measured. */
+  parts: Array<{ name: string; pid: number }>;
 }
 
 interface Throughput {
@@ -57,6 +60,8 @@ interface Throughput {
   runs: number[];
   lost: number;
   sent: number;
+  /** CPU seconds each of the target's parts used during the runs, by part name. */
+  cpu: Record<string, number>;
 }
 
 interface Latency {
@@ -99,9 +104,11 @@ function field(out: string, re: RegExp): number {
 }
 
 async function throughput(t: Target, queries: string): Promise<Throughput> {
+  const before = t.parts.map((p) => treeCpuSeconds(p.pid));
   const out = await run(requireTool('dnsperf'), ['-s', '127.0.0.1', '-p', String(t.port), '-d', queries, '-l', String(seconds), '-c', String(values.clients), '-T', '2', '-q', String(values.outstanding), '-t', '2']);
+  const cpu = Object.fromEntries(t.parts.map((p, i) => [p.name, treeCpuSeconds(p.pid) - (before[i] as number)]));
   const qps = field(out, /Queries per second:\s+([\d.]+)/);
-  return { qps, runs: [qps], sent: field(out, /Queries sent:\s+(\d+)/), lost: field(out, /Queries lost:\s+(\d+)/) };
+  return { qps, runs: [qps], sent: field(out, /Queries sent:\s+(\d+)/), lost: field(out, /Queries lost:\s+(\d+)/), cpu };
 }
 
 async function latency(t: Target, queries: string, rate: number): Promise<Latency> {
@@ -143,19 +150,23 @@ async function main(): Promise<void> {
     const front = async (plugin: string) => {
       const c = await startCoreDNS({ corefileText: `${ZONE}:{$COREDNS_PORT} {\n    bind {$COREDNS_BIND}\n    ${plugin}\n}\n` });
       started.push(c);
-      return c.port;
+      return c;
+    };
+    const behind = async (label: string, plugin: string, backend?: { name: string; pid: number }): Promise<Target> => {
+      const c = await front(plugin);
+      return { label, port: c.port, parts: [{ name: 'CoreDNS', pid: c.child.pid as number }, ...(backend ? [backend] : [])] };
     };
     const ourTargets: Target[] = [];
     for (const { workers, crdns } of crdnsByWorkers) {
       const plugin = workers > 1 ? `grpc . ${crdns.addresses.join(' ')} {\n        policy round_robin\n    }` : `grpc . ${crdns.addresses[0] as string}`;
-      ourTargets.push({ label: `crdns, ${workers} worker${workers > 1 ? 's' : ''} (CoreDNS grpc → crdns)`, port: await front(plugin) });
+      ourTargets.push(await behind(`crdns, ${workers} worker${workers > 1 ? 's' : ''} (CoreDNS grpc → crdns)`, plugin, { name: 'crdns', pid: crdns.child.pid as number }));
     }
-    const talkTarget: Target = { label: "talk's path (CoreDNS forward → PowerDNS)", port: await front(`forward . 127.0.0.1:${pdns.port}`) };
+    const talkTarget = await behind("talk's path (CoreDNS forward → PowerDNS)", `forward . 127.0.0.1:${pdns.port}`, { name: 'PowerDNS', pid: pdns.child.pid as number });
     const targets: Target[] = [
       ...ourTargets,
       talkTarget,
-      { label: 'CoreDNS file', port: await front(`file ${zoneFile}`) },
-      { label: 'NSD alone', port: nsd.port },
+      await behind('CoreDNS file', `file ${zoneFile}`),
+      { label: 'NSD alone', port: nsd.port, parts: [{ name: 'NSD', pid: nsd.child.pid as number }] },
     ];
     const tput = new Map<string, Throughput>();
     const lat = new Map<string, Latency[]>();
@@ -168,7 +179,9 @@ async function main(): Promise<void> {
         const prev = tput.get(t.label);
         const runs = [...(prev?.runs ?? []), r.qps];
         const sorted = [...runs].sort((a, b) => a - b);
-        tput.set(t.label, { qps: sorted[Math.floor((sorted.length - 1) / 2)] as number, runs, sent: (prev?.sent ?? 0) + r.sent, lost: (prev?.lost ?? 0) + r.lost });
+        const cpu = { ...prev?.cpu };
+        for (const [k, v] of Object.entries(r.cpu)) cpu[k] = (cpu[k] ?? 0) + v;
+        tput.set(t.label, { qps: sorted[Math.floor((sorted.length - 1) / 2)] as number, runs, sent: (prev?.sent ?? 0) + r.sent, lost: (prev?.lost ?? 0) + r.lost, cpu });
         console.error(`${t.label}: ${r.qps.toFixed(0)} qps (round ${round + 1})`);
       }
     }
@@ -186,6 +199,21 @@ async function main(): Promise<void> {
       const q = tput.get(t.label) as Throughput;
       const cells = (lat.get(t.label) ?? []).map((l) => `${l.p50.toFixed(2)} / ${l.p99.toFixed(2)} / ${l.p999.toFixed(2)} (${l.lost})`);
       console.log(`| ${t.label} | ${Math.round(q.qps).toLocaleString('en')} | ${q.runs.map((x) => Math.round(x).toLocaleString('en')).join(', ')} | ${q.lost} | ${cells.join(' | ')} |`);
+    }
+    // CPU per answered query says what each part would answer with a core of its own, which this
+    // 2-core machine, shared with the load generator, cannot show directly.
+    console.log(`\nCPU per answered query during the throughput runs (user + system, /proc), and what one core of each part's time answers:\n`);
+    console.log('| path | CoreDNS µs/query | backend µs/query | queries per CPU-second: CoreDNS / backend |');
+    console.log('|---|---|---|---|');
+    for (const t of targets) {
+      const q = tput.get(t.label) as Throughput;
+      const answered = q.sent - q.lost;
+      const us = (name: string) => ((q.cpu[name] ?? NaN) / answered) * 1e6;
+      const [frontPart, backPart] = t.parts[0]?.name === 'CoreDNS' ? [t.parts[0], t.parts[1]] : [undefined, t.parts[0]];
+      const f = frontPart ? us(frontPart.name) : NaN;
+      const b = backPart ? us(backPart.name) : NaN;
+      const per = (x: number) => (Number.isFinite(x) ? Math.round(1e6 / x).toLocaleString('en') : '–');
+      console.log(`| ${t.label} | ${Number.isFinite(f) ? f.toFixed(1) : '–'} | ${Number.isFinite(b) ? `${b.toFixed(1)} (${backPart?.name})` : '–'} | ${per(f)} / ${per(b)} |`);
     }
     const talk = tput.get(talkTarget.label) as Throughput;
     const talkLat = lat.get(talkTarget.label) ?? [];
