@@ -95,6 +95,8 @@ describe('serving workers (WorkerPool)', function () {
 
   it('starts a crashed worker again, on its socket, with what changed while it was down', async () => {
     await pool.crash(0);
+    assert.equal(pool.ready, true, 'the other worker still serves');
+    assert.equal(pool.details()[0]?.listening, false);
     store.upsert(object('later', 'A', ['192.0.2.9']));
     store.flush();
     const { served } = answerHelpers(() => clients[1] as QueryClient, 10_000);
