@@ -17,7 +17,6 @@
  *
  *   node dist/bench/talk-path.js [--hosts 1000] [--seconds 10] [--rates 1000,10000] [--clients 4] [--outstanding 200] [--workers 1,2] [--repeat 3]
  */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,9 +25,9 @@ import { startCoreDNS, type CorednsProcess } from '../test/harness/coredns.js';
 import { startCrdns, type CrdnsProcess } from '../test/harness/crdns-process.js';
 import { startNsd, type NsdProcess } from '../test/harness/nsd.js';
 import { startPdns, type PdnsProcess } from '../test/harness/pdns.js';
-import { requireTool } from '../test/harness/peers.js';
 import { syntheticZone, toManifest, toZoneFile } from './synthetic-zone.js';
 import { treeCpuSeconds } from './process-tree.js';
+import { dnsperf, field } from './dnsperf.js';
 
 const { values } = parseArgs({
   options: {
@@ -73,39 +72,10 @@ interface Latency {
   p999: number;
 }
 
-function run(cmd: string, args: string[], onLine?: (line: string) => void): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let pending = '';
-    child.stdout.on('data', (d: Buffer) => {
-      if (!onLine) {
-        out += d.toString();
-        return;
-      }
-      // -v prints a line per reply: parsed as it comes, not kept.
-      const lines = (pending + d.toString()).split('\n');
-      pending = lines.pop() ?? '';
-      for (const l of lines) {
-        if (l.startsWith('> ')) onLine(l);
-        else out += `${l}\n`;
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited with ${code}:\n${out.slice(-2000)}`))));
-  });
-}
-
-function field(out: string, re: RegExp): number {
-  const m = re.exec(out);
-  if (!m) throw new Error(`dnsperf output without ${re}:\n${out}`);
-  return Number(m[1]);
-}
 
 async function throughput(t: Target, queries: string): Promise<Throughput> {
   const before = t.parts.map((p) => treeCpuSeconds(p.pid));
-  const out = await run(requireTool('dnsperf'), ['-s', '127.0.0.1', '-p', String(t.port), '-d', queries, '-l', String(seconds), '-c', String(values.clients), '-T', '2', '-q', String(values.outstanding), '-t', '2']);
+  const out = await dnsperf(['-s', '127.0.0.1', '-p', String(t.port), '-d', queries, '-l', String(seconds), '-c', String(values.clients), '-T', '2', '-q', String(values.outstanding), '-t', '2']);
   const cpu = Object.fromEntries(t.parts.map((p, i) => [p.name, treeCpuSeconds(p.pid) - (before[i] as number)]));
   const qps = field(out, /Queries per second:\s+([\d.]+)/);
   return { qps, runs: [qps], sent: field(out, /Queries sent:\s+(\d+)/), lost: field(out, /Queries lost:\s+(\d+)/), cpu };
@@ -114,7 +84,7 @@ async function throughput(t: Target, queries: string): Promise<Throughput> {
 async function latency(t: Target, queries: string, rate: number): Promise<Latency> {
   const ms: number[] = [];
   // "> NOERROR name type 0.000123": the last field is the latency in seconds.
-  const out = await run(requireTool('dnsperf'), ['-s', '127.0.0.1', '-p', String(t.port), '-d', queries, '-l', String(seconds), '-c', '1', '-Q', String(rate), '-q', '1000', '-t', '2', '-v'], (line) => {
+  const out = await dnsperf(['-s', '127.0.0.1', '-p', String(t.port), '-d', queries, '-l', String(seconds), '-c', '1', '-Q', String(rate), '-q', '1000', '-t', '2', '-v'], (line) => {
     const s = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (Number.isFinite(s)) ms.push(s * 1000);
   });

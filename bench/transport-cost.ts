@@ -29,7 +29,7 @@ import { ManifestFolderSource } from '../src/sources/manifests/folder-source.js'
 import { ZoneStore } from '../src/store/zone-store.js';
 import { startCoreDNS, type CorednsProcess } from '../test/harness/coredns.js';
 import { startCrdns, type CrdnsProcess } from '../test/harness/crdns-process.js';
-import { requireTool } from '../test/harness/peers.js';
+import { dnsperf, field } from './dnsperf.js';
 import { treeCpuSeconds } from './process-tree.js';
 import { syntheticZone, toManifest } from './synthetic-zone.js';
 
@@ -78,18 +78,6 @@ async function servePrototype(dir: string, socket: string): Promise<void> {
   server.listen(socket, () => process.stdout.write('listening\n'));
 }
 
-function run(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('error', reject);
-    child.once('exit', () => resolve(out));
-  });
-}
-
-const field = (out: string, re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { hosts: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '8' }, repeat: { type: 'string', default: '3' } } });
@@ -126,7 +114,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < Number(values.repeat); round++) {
       for (const t of targets) {
         const before = treeCpuSeconds(t.pid);
-        const out = await run(requireTool('dnsperf'), ['-s', '127.0.0.1', '-p', String(t.port), '-d', queries, '-l', String(values.seconds), '-c', '4', '-T', '2', '-q', '200', '-t', '2']);
+        const out = await dnsperf(['-s', '127.0.0.1', '-p', String(t.port), '-d', queries, '-l', String(values.seconds), '-c', '4', '-T', '2', '-q', '200', '-t', '2']);
         const r = runs.get(t.label) as { qps: number[]; cpu: number; answered: number };
         r.cpu += treeCpuSeconds(t.pid) - before;
         r.answered += field(out, /Queries completed:\s+(\d+)/);

@@ -104,7 +104,7 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
     await grpcServer.stop(0);
     await pool?.stop(0);
     if (!(err instanceof ListenError)) throw err;
-    const flag = cfg.listen.some((a) => a.text === err.address) ? 'listen' : 'tls-listen';
+    const flag = [...cfg.listen, ...cfg.workerListen.flat()].some((a) => a.text === err.address) ? 'listen' : 'tls-listen';
     throw new UsageError(`--${flag} ${JSON.stringify(err.address)}: ${err.reason}`, false);
   });
   const http = cfg.http

@@ -23,12 +23,20 @@ crdns's socket without TLS (crdns --tls-listen is not used here):
 The peering listener (grpc:// block) answers peers from the local crdns only,
 so two clusters falling back to each other never loop.
 */}}
+{{/* The grpc directive to this pod's crdns, at four spaces: several workers take turns. */}}
+{{- define "crdns.localGrpc" -}}
+grpc . {{ include "crdns.localTargets" . }}
+{{- if gt (include "crdns.workers" . | int) 1 }} {
+        policy round_robin
+    }
+{{- end }}
+{{- end }}
+
 {{- define "crdns.corefile" -}}
 {{- $zones := include "crdns.zones" . | fromJsonArray }}
 {{- $c := .Values.coredns }}
 {{- $p := .Values.peering }}
 {{- $sock := include "crdns.localTargets" . }}
-{{- $rr := gt (include "crdns.workers" . | int) 1 }}
 {{- $tlsDir := include "crdns.peeringTlsDir" . }}
 {{- $tiered := include "crdns.tieredFallback" . }}
 {{- $bind := "" }}{{ if $c.bind }}{{ $bind = printf "bind %s" (join " " $c.bind) }}{{ end }}
@@ -90,9 +98,7 @@ so two clusters falling back to each other never loop.
         policy sequential
     }
 {{- else }}
-    grpc . {{ $sock }}{{ if $rr }} {
-        policy round_robin
-    }{{ end }}
+    {{ include "crdns.localGrpc" $ }}
 {{- end }}
 }
 {{- if $tiered }}
@@ -102,9 +108,7 @@ so two clusters falling back to each other never loop.
     bind 127.0.0.1
     errors
     {{ $metrics }}
-    grpc . {{ $sock }}{{ if $rr }} {
-        policy round_robin
-    }{{ end }}
+    {{ include "crdns.localGrpc" $ }}
 }
 
 # Fallback tier 2: peer clusters' listeners{{ if $p.tls.enabled }}, over TLS{{ end }}, in order.
@@ -135,9 +139,7 @@ so two clusters falling back to each other never loop.
         client_auth {{ $p.tls.clientAuth }}
     }
 {{- end }}
-    grpc . {{ $sock }}{{ if $rr }} {
-        policy round_robin
-    }{{ end }}
+    {{ include "crdns.localGrpc" $ }}
 }
 {{- end }}
 {{- with $c.extraServerBlocks }}

@@ -43,7 +43,7 @@ export interface QueryTally {
 export type FromWorker =
   | { kind: 'listening'; addresses: string[] }
   | { kind: 'listen-failed'; address: string; reason: string }
-  | { kind: 'applied'; generation: number; buildMs: number }
+  | { kind: 'applied'; generation: number }
   | { kind: 'build-failed'; generation: number; error: string }
   | { kind: 'tally'; tally: QueryTally }
   | { kind: 'stopped' };

@@ -10,17 +10,23 @@ import type { QueryTally } from './protocol.js';
 /** Durations kept between two flushes; beyond it the oldest are not kept, the counts still are. */
 const MAX_DURATIONS = 65_536;
 
+type Count = QueryTally['counts'][number];
+
 export class QueryTallier implements QueryObserver {
-  private counts = new Map<string, { zone: string | undefined; qtype: number; rcode: number; n: number }>();
+  /** Zone → (qtype × 4096 + rcode) → count: no key is built per query (zone names are the snapshot's own strings). */
+  private counts = new Map<string | undefined, Map<number, Count>>();
   private durations = new Float64Array(1024);
   private used = 0;
   private unavailableCount = 0;
 
   answered(outcome: QueryOutcome, seconds: number): void {
-    const key = `${outcome.zone ?? '\0'}|${outcome.qtype}|${outcome.rcode}`;
-    const c = this.counts.get(key);
+    let byCode = this.counts.get(outcome.zone);
+    if (!byCode) this.counts.set(outcome.zone, (byCode = new Map()));
+    // Extended rcodes reach 4095 (12 bits).
+    const key = outcome.qtype * 4096 + outcome.rcode;
+    const c = byCode.get(key);
     if (c) c.n++;
-    else this.counts.set(key, { zone: outcome.zone, qtype: outcome.qtype, rcode: outcome.rcode, n: 1 });
+    else byCode.set(key, { zone: outcome.zone, qtype: outcome.qtype, rcode: outcome.rcode, n: 1 });
     if (this.used === this.durations.length && this.used < MAX_DURATIONS) {
       const grown = new Float64Array(this.used * 2);
       grown.set(this.durations);
@@ -36,7 +42,9 @@ export class QueryTallier implements QueryObserver {
   /** What was counted since the last call, or undefined if nothing was. */
   take(): QueryTally | undefined {
     if (this.counts.size === 0 && this.unavailableCount === 0) return undefined;
-    const tally: QueryTally = { counts: [...this.counts.values()], durations: this.durations.slice(0, this.used), unavailable: this.unavailableCount };
+    const counts: Count[] = [];
+    for (const byCode of this.counts.values()) counts.push(...byCode.values());
+    const tally: QueryTally = { counts, durations: this.durations.slice(0, this.used), unavailable: this.unavailableCount };
     this.counts = new Map();
     this.used = 0;
     this.unavailableCount = 0;

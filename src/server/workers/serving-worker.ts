@@ -34,12 +34,11 @@ const flushTimer = setInterval(() => {
 port.on('message', (m: ToWorker) => {
   switch (m.kind) {
     case 'build': {
-      const started = performance.now();
       const { step } = m;
       try {
         replica.apply(step);
         health.set(mainServing);
-        send({ kind: 'applied', generation: step.generation, buildMs: performance.now() - started });
+        send({ kind: 'applied', generation: step.generation });
       } catch (err) {
         // Keep serving the last good replica; the pool answers with a full step.
         logger.error('build step failed', { generation: step.generation, error: err });

@@ -73,6 +73,8 @@ export class WorkerPool {
   }
 
   setServing(serving: boolean): void {
+    // A worker started later is told at its start.
+    if (serving === this.serving) return;
     this.serving = serving;
     this.broadcast({ kind: 'health', serving });
   }
@@ -129,6 +131,7 @@ export class WorkerPool {
             slot.applied = m.generation;
             return;
           case 'build-failed': {
+            this.opts.logger.warn('serving worker could not apply a build step; sending it the whole current state', { worker: slot.index, generation: m.generation, error: m.error });
             // Its replica is now behind: start it over from the whole current state.
             const step = this.opts.currentBuild();
             if (step) worker.postMessage({ kind: 'build', step } as ToWorker);

@@ -150,6 +150,12 @@ current-context: x
       refused(r, new RegExp(`--listen "127\\.0\\.0\\.1:${held.port}": .*in use`), 'taken --listen');
     });
 
+    it('--listen of a serving worker (--workers)', async () => {
+      // Worker 0 gets 127.0.0.1 (taken), worker 1 127.0.1.1; the message names --listen, not --tls-listen.
+      const r = await crdns(['serve', '--zone', 'example.test', '--manifests', dir, '--workers', '2', '--listen', `127.0.{worker}.1:${held.port}`], {}, 15_000);
+      refused(r, new RegExp(`--listen "127\\.0\\.0\\.1:${held.port}": .*in use`), 'taken worker --listen');
+    });
+
     it('--http, before "grpc listening" is logged', async () => {
       const r = await serve(['--http', `127.0.0.1:${held.port}`]);
       refused(r, new RegExp(`--http "127\\.0\\.0\\.1:${held.port}": .*in use`), 'taken --http');
