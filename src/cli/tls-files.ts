@@ -1,27 +1,21 @@
 /**
  * The PEM files behind --tls-listen, checked before they are used: readable,
  * a certificate, a private key that belongs to it, a CA bundle, and accepted
- * by OpenSSL as one secure context. grpc-js's own FileWatcherCertificateProvider
- * hands whatever it reads to the server, and a bad or missing file there makes
- * every handshake fail with nothing logged; this provider keeps the last good
+ * by OpenSSL as one secure context. Handing whatever was read to the server
+ * would make every handshake fail, with nothing logged, the moment a rotation
+ * left a half-written or mismatched file; this provider keeps the last good
  * files instead, and says why it refused the new ones.
  */
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
-import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../logger.js';
+import type { TlsMaterial, TlsMaterialSource } from '../server/grpc-server.js';
 
 export interface TlsFilePaths {
   cert: string;
   key: string;
   clientCa: string;
-}
-
-interface TlsMaterial {
-  cert: Buffer;
-  key: Buffer;
-  ca: Buffer;
 }
 
 /** A TLS file that cannot be used, with the flag that named it. */
@@ -86,9 +80,8 @@ export interface TlsFileProviderOptions {
   onReloadFailure?: () => void;
 }
 
-export class TlsFileProvider implements grpc.experimental.CertificateProvider {
-  private readonly caListeners = new Set<grpc.experimental.CaCertificateUpdateListener>();
-  private readonly identityListeners = new Set<grpc.experimental.IdentityCertificateUpdateListener>();
+export class TlsFileProvider implements TlsMaterialSource {
+  private readonly listeners = new Set<(m: TlsMaterial) => void>();
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<ReloadResult> | undefined;
 
@@ -127,26 +120,16 @@ export class TlsFileProvider implements grpc.experimental.CertificateProvider {
     if (m.cert.equals(next.cert) && m.key.equals(next.key) && m.ca.equals(next.ca)) return 'unchanged';
     this.material = next;
     this.opts.logger.info('TLS files reloaded', { cert: this.paths.cert, notAfter: new X509Certificate(next.cert).validTo });
-    for (const l of this.identityListeners) l({ certificate: next.cert, privateKey: next.key });
-    for (const l of this.caListeners) l({ caCertificate: next.ca });
+    for (const l of this.listeners) l(next);
     return 'changed';
   }
 
-  addCaCertificateListener(listener: grpc.experimental.CaCertificateUpdateListener): void {
-    this.caListeners.add(listener);
-    process.nextTick(listener, { caCertificate: this.material.ca });
+  current(): TlsMaterial {
+    return this.material;
   }
 
-  removeCaCertificateListener(listener: grpc.experimental.CaCertificateUpdateListener): void {
-    this.caListeners.delete(listener);
-  }
-
-  addIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
-    this.identityListeners.add(listener);
-    process.nextTick(listener, { certificate: this.material.cert, privateKey: this.material.key });
-  }
-
-  removeIdentityCertificateListener(listener: grpc.experimental.IdentityCertificateUpdateListener): void {
-    this.identityListeners.delete(listener);
+  onChange(listener: (m: TlsMaterial) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }

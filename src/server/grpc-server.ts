@@ -1,16 +1,30 @@
 /**
- * The gRPC face of crdns: coredns.dns.DnsService/Query plus grpc.health.v1,
- * on TCP (host:port, or :port for every address family) and unix sockets
- * (unix:///path). Query never waits on I/O: it reads the current snapshot
- * or, before the first one exists, fails at once with UNAVAILABLE so CoreDNS
- * moves on to its next upstream.
+ * The gRPC face of crdns: coredns.dns.DnsService/Query plus grpc.health.v1
+ * Check and Watch, on TCP (host:port, or :port for every address family) and
+ * unix sockets (unix:///path), plain or with mutual TLS.
+ *
+ * It speaks gRPC over node:http2 itself rather than through grpc-js: these
+ * three methods carry one small protobuf field each, and grpc-js's generic
+ * call machinery cost a third of crdns's CPU per query (bench/transport-cost,
+ * docs/benchmarks.md). What a gRPC server owes its clients is kept: status
+ * codes in trailers, trailers-only errors, the 64 KiB message cap, refusing
+ * compressed messages it cannot read, keepalive pings, a graceful stop with
+ * GOAWAY, and certificate rotation without a restart.
+ *
+ * Query never waits on I/O: it reads the current snapshot or, before the
+ * first one exists, fails at once with UNAVAILABLE so CoreDNS moves on to its
+ * next upstream.
  */
-import * as grpc from '@grpc/grpc-js';
+import { lookup } from 'node:dns/promises';
 import { chmod } from 'node:fs/promises';
+import http2 from 'node:http2';
+import { isIP, type AddressInfo, type Server as NetServer } from 'node:net';
 import { answerQuery, type QueryOutcome } from '../dns/answer-query.js';
 import type { Snapshot } from '../dns/zone.js';
-import { dnsServiceDefinition, healthServiceDefinition, MAX_GRPC_MESSAGE_BYTES } from './protos.js';
-import type { HealthState } from './health-service.js';
+import { framedBytesField1, framedEnumField1, ProtobufError, readBytesField1, readStringField1 } from './grpc/protobuf.js';
+import { encodeGrpcMessage, Status, type StatusCode } from './grpc/status.js';
+import { HEALTH_STATUS_NUMBER, type HealthState, type HealthStatus } from './health-service.js';
+import { MAX_GRPC_MESSAGE_BYTES } from './protos.js';
 
 export interface QueryObserver {
   /** Called after every answered Query with how long the handler took. */
@@ -19,17 +33,27 @@ export interface QueryObserver {
   unavailable(): void;
 }
 
+/** PEM server certificate chain, its key, and the CA bundle client certificates must chain to. */
+export interface TlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+  ca: Buffer;
+}
+
+/** Where the TLS files come from; it decides when they change, e.g. when rotated files pass its checks. */
+export interface TlsMaterialSource {
+  current(): TlsMaterial;
+  /** Calls `listener` with each new set; returns the unsubscribe. */
+  onChange(listener: (m: TlsMaterial) => void): () => void;
+}
+
 export interface GrpcServerOptions {
   /** Plain-text addresses: loopback or a unix socket inside the pod. */
   listen: readonly string[];
   /** Addresses (host:port or unix://) served with mutual TLS, for CoreDNS in peer clusters. */
   tlsListen?: readonly string[];
-  /**
-   * Server certificate, key and the CA client certificates must chain to
-   * (every TLS client must present one: mutual TLS). The provider decides
-   * when they change, e.g. when rotated files pass its checks.
-   */
-  certificates?: grpc.experimental.CertificateProvider;
+  /** Every TLS client must present a certificate that chains to its CA (mutual TLS). */
+  certificates?: TlsMaterialSource;
   snapshot: () => Snapshot | undefined;
   health: HealthState;
   observer?: QueryObserver;
@@ -39,7 +63,7 @@ export const NOT_READY_MESSAGE = 'crdns has not loaded its first complete set of
 
 /** An address that could not be bound, with a reason a person can act on. */
 export class ListenError extends Error {
-  constructor(readonly address: string, readonly reason: string) {
+  constructor(readonly address: string, readonly reason: string, readonly code?: string) {
     super(`cannot listen on ${address}: ${reason}`);
   }
 }
@@ -49,109 +73,359 @@ const BIND_ERRORS: Record<string, string> = {
   EACCES: 'permission denied (a port below 1024 needs privileges)',
   EADDRNOTAVAIL: 'no such local address on this host',
   EAFNOSUPPORT: 'address family not supported on this host',
+  ENOTFOUND: 'the host name does not resolve',
 };
 
-/** grpc-js wraps the socket error in prose ("No address added out of total 1 resolved errors: [...]"); keep the part that matters. */
-function bindReason(message: string): { code?: string; reason: string } {
-  const code = Object.keys(BIND_ERRORS).find((c) => message.includes(c));
-  return code ? { code, reason: BIND_ERRORS[code] as string } : { reason: message };
+const QUERY_PATH = '/coredns.dns.DnsService/Query';
+const CHECK_PATH = '/grpc.health.v1.Health/Check';
+const WATCH_PATH = '/grpc.health.v1.Health/Watch';
+
+/** CoreDNS keeps one long-lived HTTP/2 connection per upstream and sends no keepalive pings of its own. */
+const KEEPALIVE_TIME_MS = 60_000;
+const KEEPALIVE_TIMEOUT_MS = 20_000;
+
+const HTTP2_OPTIONS: http2.ServerOptions = {
+  // Node's default (10 MB) answers ENHANCE_YOUR_CALM to a busy but honest CoreDNS; this still bounds a hostile one.
+  maxSessionMemory: 64,
+};
+
+// Reused for every reply: node copies header objects before encoding them.
+const OK_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity' };
+const OK_TRAILERS = { 'grpc-status': '0' };
+const WAIT_FOR_TRAILERS = { waitForTrailers: true };
+const STOPPING = { code: Status.UNAVAILABLE, message: 'crdns is stopping' };
+
+type Handler = (server: GrpcServer, stream: http2.ServerHttp2Stream, message: Buffer) => void;
+
+function ignore(): void {}
+
+function sendOkTrailers(this: http2.ServerHttp2Stream): void {
+  this.sendTrailers(OK_TRAILERS);
+}
+
+function statusHeaders(code: StatusCode, message: string): http2.OutgoingHttpHeaders {
+  return { 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) };
+}
+
+/** A call's end in failure: trailers-only when nothing was sent yet, else trailers after the messages. */
+function fail(stream: http2.ServerHttp2Stream, code: StatusCode, message: string): void {
+  if (stream.destroyed || stream.closed) return;
+  if (!stream.headersSent) {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...statusHeaders(code, message) }, { endStream: true });
+  } else {
+    stream.on('wantTrailers', () => stream.sendTrailers(statusHeaders(code, message)));
+    stream.end();
+  }
+}
+
+function replyOk(stream: http2.ServerHttp2Stream, body: Buffer): void {
+  if (stream.destroyed || stream.closed) return;
+  stream.respond(OK_HEADERS, WAIT_FOR_TRAILERS);
+  stream.on('wantTrailers', sendOkTrailers);
+  stream.end(body);
+}
+
+/**
+ * Collects one length-prefixed request message from a stream's DATA frames
+ * and hands it to the method's handler once the client half-closes. State
+ * lives on this object, and the listeners are shared functions, so a call
+ * costs no closures.
+ */
+class RequestReader {
+  private first: Buffer | undefined;
+  private more: Buffer[] | undefined;
+  private length = 0;
+  private refused = false;
+
+  constructor(private readonly server: GrpcServer, private readonly stream: http2.ServerHttp2Stream, private readonly handler: Handler) {}
+
+  static onData(this: http2.ServerHttp2Stream & { reader: RequestReader }, chunk: Buffer): void {
+    this.reader.add(chunk);
+  }
+
+  static onEnd(this: http2.ServerHttp2Stream & { reader: RequestReader }): void {
+    this.reader.finish();
+  }
+
+  private add(chunk: Buffer): void {
+    if (this.refused) return;
+    if (this.first === undefined) this.first = chunk;
+    else (this.more ??= [this.first]).push(chunk);
+    this.length += chunk.length;
+    // The declared length is known after 5 bytes; refuse a message over the cap before it all arrives.
+    if (this.length >= 5) {
+      const declared = (this.more ? Buffer.concat(this.more, 5) : this.first).readUInt32BE(1);
+      if (declared > MAX_GRPC_MESSAGE_BYTES) {
+        this.refused = true;
+        fail(this.stream, Status.RESOURCE_EXHAUSTED, `request message of ${declared} bytes is over the limit of ${MAX_GRPC_MESSAGE_BYTES}`);
+        // The reply is complete; RST_STREAM(NO_ERROR) tells the client to stop sending the rest (RFC 9113 8.1).
+        this.stream.close(http2.constants.NGHTTP2_NO_ERROR);
+      }
+    }
+  }
+
+  private finish(): void {
+    if (this.refused) return;
+    const body = this.more ? Buffer.concat(this.more, this.length) : this.first;
+    if (body === undefined || body.length < 5) {
+      fail(this.stream, Status.INTERNAL, body === undefined ? 'the call carried no request message' : 'truncated gRPC message prefix');
+      return;
+    }
+    const declared = body.readUInt32BE(1);
+    if (5 + declared !== body.length) {
+      fail(this.stream, Status.INTERNAL, 5 + declared > body.length ? 'truncated request message' : 'more than one request message in a unary call');
+      return;
+    }
+    if (body[0] !== 0) {
+      fail(this.stream, Status.UNIMPLEMENTED, 'compressed messages are not supported; send with grpc-encoding identity');
+      return;
+    }
+    this.handler(this.server, this.stream, body.subarray(5));
+  }
+}
+
+function handleQuery(server: GrpcServer, stream: http2.ServerHttp2Stream, message: Buffer): void {
+  server.answer(stream, message);
+}
+
+function handleCheck(server: GrpcServer, stream: http2.ServerHttp2Stream, message: Buffer): void {
+  const service = decodeOrFail(stream, message, 'grpc.health.v1.HealthCheckRequest');
+  if (service === undefined) return;
+  const status = server.health.statusOf(service);
+  if (status === 'SERVICE_UNKNOWN') fail(stream, Status.NOT_FOUND, `unknown service "${service}"`);
+  else replyOk(stream, framedEnumField1(HEALTH_STATUS_NUMBER[status]));
+}
+
+function handleWatch(server: GrpcServer, stream: http2.ServerHttp2Stream, message: Buffer): void {
+  const service = decodeOrFail(stream, message, 'grpc.health.v1.HealthCheckRequest');
+  if (service !== undefined) server.watch(stream, service);
+}
+
+function decodeOrFail(stream: http2.ServerHttp2Stream, message: Buffer, type: string): string | undefined {
+  try {
+    return readStringField1(message);
+  } catch (err) {
+    fail(stream, Status.INTERNAL, `the request does not parse as ${type}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+const HANDLERS: Record<string, Handler> = { [QUERY_PATH]: handleQuery, [CHECK_PATH]: handleCheck, [WATCH_PATH]: handleWatch };
+
+interface Endpoint {
+  text: string;
+  tls: boolean;
 }
 
 export class GrpcServer {
-  private readonly server: grpc.Server;
-  private readonly bound: string[] = [];
+  private readonly servers: NetServer[] = [];
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly watches = new Set<http2.ServerHttp2Stream>();
+  private readonly unsubscribe: Array<() => void> = [];
+  private stopping = false;
+  readonly health: HealthState;
 
   constructor(private readonly opts: GrpcServerOptions) {
-    this.server = new grpc.Server({
-      'grpc.max_receive_message_length': MAX_GRPC_MESSAGE_BYTES,
-      'grpc.max_send_message_length': MAX_GRPC_MESSAGE_BYTES,
-      // Channelz tracks every call; at DNS rates that is pure overhead (grpc-node PR #1944).
-      'grpc.enable_channelz': 0,
-      // CoreDNS keeps one long-lived HTTP/2 connection per upstream and sends no keepalive pings of its own.
-      'grpc.keepalive_time_ms': 60_000,
-      'grpc.keepalive_timeout_ms': 20_000,
-    });
-    this.server.addService(dnsServiceDefinition(), { Query: this.query });
-    this.server.addService(healthServiceDefinition(), opts.health.handlers());
+    this.health = opts.health;
   }
 
-  private readonly query = (call: grpc.ServerUnaryCall<{ msg?: Buffer }, { msg: Buffer }>, cb: grpc.sendUnaryData<{ msg: Buffer }>) => {
+  /** Query's work: the hot path, so no closure and no spread per call. */
+  answer(stream: http2.ServerHttp2Stream, message: Buffer): void {
     const snapshot = this.opts.snapshot();
     if (!snapshot) {
       this.opts.observer?.unavailable();
-      cb({ code: grpc.status.UNAVAILABLE, details: NOT_READY_MESSAGE });
+      fail(stream, Status.UNAVAILABLE, NOT_READY_MESSAGE);
+      return;
+    }
+    let wire: Buffer;
+    try {
+      wire = readBytesField1(message);
+    } catch (err) {
+      fail(stream, Status.INTERNAL, `the request does not parse as coredns.dns.DnsPacket: ${(err as ProtobufError).message}`);
       return;
     }
     const started = process.hrtime.bigint();
-    const outcome = answerQuery(snapshot, call.request.msg ?? Buffer.alloc(0));
+    const outcome = answerQuery(snapshot, wire);
     this.opts.observer?.answered(outcome, Number(process.hrtime.bigint() - started) / 1e9);
-    cb(null, { msg: outcome.reply });
-  };
+    replyOk(stream, framedBytesField1(outcome.reply));
+  }
+
+  /** A Watch stream: the status now, then each change, until the client goes or the server stops. */
+  watch(stream: http2.ServerHttp2Stream, service: string): void {
+    if (stream.destroyed || stream.closed) return;
+    if (this.stopping) {
+      fail(stream, STOPPING.code, STOPPING.message);
+      return;
+    }
+    let last: HealthStatus | undefined;
+    const send = () => {
+      const status = this.health.statusOf(service);
+      if (status === last || stream.destroyed || stream.closed) return;
+      last = status;
+      stream.write(framedEnumField1(HEALTH_STATUS_NUMBER[status]));
+    };
+    stream.respond(OK_HEADERS, WAIT_FOR_TRAILERS);
+    send();
+    const off = this.health.onChange(send);
+    this.watches.add(stream);
+    stream.on('close', () => {
+      off();
+      this.watches.delete(stream);
+    });
+  }
 
   /**
    * Binds every address; resolves to the bound addresses with real ports (":0" becomes the port chosen).
    * A unix socket path must be free: removing what lies there is the caller's decision, not the server's.
    */
   async start(): Promise<string[]> {
-    const plain = grpc.ServerCredentials.createInsecure();
-    const binds: [string, grpc.ServerCredentials][] = this.opts.listen.map((a) => [a, plain]);
+    const endpoints: Endpoint[] = this.opts.listen.map((text) => ({ text, tls: false }));
     if (this.opts.tlsListen && this.opts.tlsListen.length > 0) {
-      const certificates = this.opts.certificates;
-      if (!certificates) throw new Error('TLS addresses need a certificate, key and client CA');
-      const tls = grpc.experimental.createCertificateProviderServerCredentials(certificates, certificates, true);
+      if (!this.opts.certificates) throw new Error('TLS addresses need a certificate, key and client CA');
       // A unix socket may need TLS too: CoreDNS's grpc plugin has one tls setting for all its targets,
       // so with peer clusters over mTLS the local target speaks TLS as well.
-      for (const a of this.opts.tlsListen) binds.push([a, tls]);
+      for (const text of this.opts.tlsListen) endpoints.push({ text, tls: true });
     }
-    for (const [addr, creds] of binds) {
-      const unixPath = addr.startsWith('unix://') ? addr.slice('unix://'.length) : undefined;
-      const bound = await this.bindOne(addr, creds);
+    const bound: string[] = [];
+    for (const e of endpoints) bound.push(await this.bind(e));
+    return bound;
+  }
+
+  private http2Server(tls: boolean): http2.Http2Server | http2.Http2SecureServer {
+    let server: http2.Http2Server | http2.Http2SecureServer;
+    if (tls) {
+      const source = this.opts.certificates as TlsMaterialSource;
+      const { cert, key, ca } = source.current();
+      const secure = http2.createSecureServer({ ...HTTP2_OPTIONS, cert, key, ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' });
+      this.unsubscribe.push(source.onChange((m) => secure.setSecureContext({ cert: m.cert, key: m.key, ca: m.ca, minVersion: 'TLSv1.2' })));
+      // A refused handshake (no or untrusted client certificate) is the client's problem, not a server error.
+      secure.on('tlsClientError', ignore);
+      server = secure;
+    } else {
+      server = http2.createServer(HTTP2_OPTIONS);
+    }
+    server.on('stream', (stream, headers) => this.onStream(stream, headers));
+    server.on('session', (session) => this.track(session));
+    server.on('sessionError', ignore);
+    return server;
+  }
+
+  private onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+    // A reset or a vanished client surfaces here; the call is over, nothing to report.
+    stream.on('error', ignore);
+    const contentType = headers['content-type'];
+    if (headers[':method'] !== 'POST' || typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
+      // Not gRPC at all: plain HTTP status, as the gRPC spec asks of a server.
+      stream.respond({ ':status': headers[':method'] !== 'POST' ? 405 : 415 }, { endStream: true });
+      return;
+    }
+    const handler = HANDLERS[headers[':path'] as string];
+    if (!handler) {
+      fail(stream, Status.UNIMPLEMENTED, `crdns does not implement ${String(headers[':path'])}`);
+      stream.close(http2.constants.NGHTTP2_NO_ERROR);
+      return;
+    }
+    const s = stream as http2.ServerHttp2Stream & { reader: RequestReader };
+    s.reader = new RequestReader(this, stream, handler);
+    stream.on('data', RequestReader.onData);
+    stream.on('end', RequestReader.onEnd);
+  }
+
+  /** Keepalive: a ping every minute, and a connection that does not answer within 20 s is closed. */
+  private track(session: http2.ServerHttp2Session): void {
+    this.sessions.add(session);
+    session.on('error', ignore);
+    if (this.stopping) session.close();
+    const timer = setInterval(() => {
+      if (session.destroyed) return;
+      const deadline = setTimeout(() => session.destroy(), KEEPALIVE_TIMEOUT_MS);
+      deadline.unref();
+      const sent = session.ping((err) => {
+        clearTimeout(deadline);
+        if (err && !session.destroyed) session.destroy();
+      });
+      if (!sent) clearTimeout(deadline);
+    }, KEEPALIVE_TIME_MS);
+    timer.unref();
+    session.on('close', () => {
+      clearInterval(timer);
+      this.sessions.delete(session);
+    });
+  }
+
+  private async bind(e: Endpoint): Promise<string> {
+    const { text } = e;
+    if (text.startsWith('unix://')) {
+      const path = text.slice('unix://'.length);
+      await this.listen(e, { path });
       // CoreDNS usually runs as another user in the pod; the socket lives in a pod-private emptyDir.
-      if (unixPath) await chmod(unixPath, 0o666);
-      this.bound.push(bound);
+      await chmod(path, 0o666);
+      return text;
     }
-    return [...this.bound];
+    const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d+)$/.exec(text);
+    if (!m) throw new ListenError(text, 'not host:port, [IPv6]:port, :port or unix:///path');
+    const host = m[1] ?? m[2] ?? '';
+    let port = Number(m[3]);
+    if (host === '') {
+      // ":PORT" is every address family: dual-stack "::" where the host has IPv6, else 0.0.0.0.
+      try {
+        port = await this.listen(e, { host: '::', port, ipv6Only: false });
+        return `[::]:${port}`;
+      } catch (err) {
+        if (!(err instanceof ListenError && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL'))) throw err;
+        port = await this.listen(e, { host: '0.0.0.0', port });
+        return `0.0.0.0:${port}`;
+      }
+    }
+    // A host name listens on every address it resolves to, all on the same port.
+    const addresses = isIP(host) ? [host] : await lookup(host, { all: true }).then((r) => r.map((a) => a.address)).catch((err: NodeJS.ErrnoException) => {
+      throw new ListenError(text, BIND_ERRORS[err.code ?? ''] ?? err.message);
+    });
+    for (const address of addresses) port = await this.listen(e, { host: address, port });
+    return m[1] !== undefined ? `[${host}]:${port}` : `${host}:${port}`;
+  }
+
+  /** Starts one listener; resolves to the port it got. */
+  private listen(e: Endpoint, options: { path: string } | { host: string; port: number; ipv6Only?: boolean }): Promise<number> {
+    const server = this.http2Server(e.tls);
+    return new Promise<number>((resolve, reject) => {
+      const failed = (err: NodeJS.ErrnoException) => reject(new ListenError(e.text, BIND_ERRORS[err.code ?? ''] ?? err.message, err.code));
+      server.once('error', failed);
+      server.listen(options, () => {
+        server.off('error', failed);
+        this.servers.push(server);
+        const address = server.address();
+        resolve(typeof address === 'object' && address !== null ? (address as AddressInfo).port : 0);
+      });
+    });
   }
 
   /**
-   * grpc-js resolves an empty host to nothing at all, so ":PORT" is bound as "[::]:PORT", which
-   * it listens on dual-stack, or as "0.0.0.0:PORT" on a host without IPv6.
+   * Stops taking connections and sends every client GOAWAY; calls running
+   * finish for up to `graceMs`, then the rest are cut. Health watches end at
+   * once with UNAVAILABLE (after NOT_SERVING, which the caller sets first).
    */
-  private async bindOne(addr: string, creds: grpc.ServerCredentials): Promise<string> {
-    const wildcard = /^:\d+$/.test(addr);
-    const bind = (target: string) =>
-      new Promise<string>((resolve, reject) => {
-        this.server.bindAsync(target, creds, (err, port) => {
-          if (err) return reject(err);
-          resolve(target.startsWith('unix://') ? target : target.replace(/:0$/, `:${port}`));
-        });
-      });
-    try {
-      return await bind(wildcard ? `[::]${addr}` : addr);
-    } catch (err) {
-      const first = bindReason((err as Error).message);
-      if (wildcard && (first.code === 'EAFNOSUPPORT' || first.code === 'EADDRNOTAVAIL')) {
-        try {
-          return await bind(`0.0.0.0${addr}`);
-        } catch (again) {
-          throw new ListenError(addr, bindReason((again as Error).message).reason);
-        }
-      }
-      throw new ListenError(addr, first.reason);
-    }
-  }
-
-  /** Stops taking calls, lets running ones finish for up to `graceMs`, then cuts the rest. */
   async stop(graceMs = 5000): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
+    this.stopping = true;
+    for (const off of this.unsubscribe.splice(0)) off();
+    const closed = this.servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    for (const w of this.watches) fail(w, STOPPING.code, STOPPING.message);
+    for (const s of this.sessions) if (!s.closed) s.close();
+    const drained = new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (this.sessions.size === 0) {
+          clearInterval(check);
+          clearTimeout(cut);
+          resolve();
+        }
+      }, 10);
+      const cut = setTimeout(() => {
+        clearInterval(check);
+        for (const s of this.sessions) s.destroy();
         resolve();
       }, graceMs);
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
     });
+    await drained;
+    await Promise.all(closed);
   }
 }

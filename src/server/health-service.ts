@@ -1,14 +1,17 @@
 /**
  * grpc.health.v1: SERVING once the first snapshot is loaded. The empty
  * service name and "coredns.dns.DnsService" both answer for crdns as a whole.
+ * The transport (grpc-server.ts) serves Check and Watch from this state.
  */
-import * as grpc from '@grpc/grpc-js';
 import { EventEmitter } from 'node:events';
 
 export const DNS_SERVICE_NAME = 'coredns.dns.DnsService';
 const KNOWN = new Set(['', DNS_SERVICE_NAME, 'grpc.health.v1.Health']);
 
-type Status = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+export type HealthStatus = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+
+/** HealthCheckResponse.ServingStatus numbers, as health.proto defines them. */
+export const HEALTH_STATUS_NUMBER: Record<HealthStatus, number> = { SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 };
 
 export class HealthState {
   // One listener per open Watch stream; probes may hold many.
@@ -21,32 +24,14 @@ export class HealthState {
     this.changes.emit('change');
   }
 
-  statusOf(service: string): Status {
+  statusOf(service: string): HealthStatus {
     if (!KNOWN.has(service)) return 'SERVICE_UNKNOWN';
     return this.serving ? 'SERVING' : 'NOT_SERVING';
   }
 
-  handlers(): grpc.UntypedServiceImplementation {
-    return {
-      Check: (call: grpc.ServerUnaryCall<{ service: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-        const status = this.statusOf(call.request.service);
-        if (status === 'SERVICE_UNKNOWN') cb({ code: grpc.status.NOT_FOUND, details: `unknown service "${call.request.service}"` });
-        else cb(null, { status });
-      },
-      Watch: (call: grpc.ServerWritableStream<{ service: string }, unknown>) => {
-        let last: Status | undefined;
-        const send = () => {
-          const status = this.statusOf(call.request.service);
-          if (status !== last) {
-            last = status;
-            call.write({ status });
-          }
-        };
-        send();
-        this.changes.on('change', send);
-        call.on('cancelled', () => this.changes.off('change', send));
-        call.on('close', () => this.changes.off('change', send));
-      },
-    };
+  /** Calls `listener` after every change of the serving state; returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.changes.on('change', listener);
+    return () => this.changes.off('change', listener);
   }
 }

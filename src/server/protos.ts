@@ -1,4 +1,8 @@
-/** Loads the .proto contracts shipped in proto/ at the package root. */
+/**
+ * Clients of the .proto contracts shipped in proto/ at the package root, for
+ * `crdns query`, the probe and tests; the server has its own codec
+ * (grpc/protobuf.ts).
+ */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
@@ -23,19 +27,9 @@ export function loadProto(file: 'dns.proto' | 'health.proto'): grpc.GrpcObject {
   return grpc.loadPackageDefinition(def);
 }
 
-export function dnsServiceDefinition(): grpc.ServiceDefinition {
-  const pkg = loadProto('dns.proto') as unknown as { coredns: { dns: { DnsService: grpc.ServiceClientConstructor } } };
-  return pkg.coredns.dns.DnsService.service;
-}
-
 export function dnsServiceClient(): grpc.ServiceClientConstructor {
   const pkg = loadProto('dns.proto') as unknown as { coredns: { dns: { DnsService: grpc.ServiceClientConstructor } } };
   return pkg.coredns.dns.DnsService;
-}
-
-export function healthServiceDefinition(): grpc.ServiceDefinition {
-  const pkg = loadProto('health.proto') as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
-  return pkg.grpc.health.v1.Health.service;
 }
 
 export function healthServiceClient(): grpc.ServiceClientConstructor {
