@@ -57,6 +57,8 @@ export interface GrpcServerOptions {
   snapshot: () => Snapshot | undefined;
   health: HealthState;
   observer?: QueryObserver;
+  /** How often an idle or busy connection is pinged, and how long a ping may go unanswered (defaults 60 s, 20 s). */
+  keepalive?: { timeMs: number; timeoutMs: number };
 }
 
 export const NOT_READY_MESSAGE = 'crdns has not loaded its first complete set of DNSEndpoints yet';
@@ -336,16 +338,17 @@ export class GrpcServer {
     this.sessions.add(session);
     session.on('error', ignore);
     if (this.stopping) session.close();
+    const { timeMs, timeoutMs } = this.opts.keepalive ?? { timeMs: KEEPALIVE_TIME_MS, timeoutMs: KEEPALIVE_TIMEOUT_MS };
     const timer = setInterval(() => {
       if (session.destroyed) return;
-      const deadline = setTimeout(() => session.destroy(), KEEPALIVE_TIMEOUT_MS);
+      const deadline = setTimeout(() => session.destroy(), timeoutMs);
       deadline.unref();
       const sent = session.ping((err) => {
         clearTimeout(deadline);
         if (err && !session.destroyed) session.destroy();
       });
       if (!sent) clearTimeout(deadline);
-    }, KEEPALIVE_TIME_MS);
+    }, timeMs);
     timer.unref();
     session.on('close', () => {
       clearInterval(timer);
