@@ -1,13 +1,15 @@
 /**
- * What grpc-js costs crdns per query (#14 goal 4): the same answers
- * (crdns's answerQuery on the same snapshot) served two ways behind stock
- * CoreDNS with no cache, driven by dnsperf in alternating rounds:
+ * What the gRPC transport costs crdns per query (#14 goal 4): the same
+ * answers (crdns's answerQuery on the same snapshot) served three ways behind
+ * stock CoreDNS with no cache, driven by dnsperf in alternating rounds:
  *
- *   grpc-js      `crdns serve`, as shipped
- *   node:http2   a bare gRPC unary handler on node:http2, written here for this
- *                measurement only: no health service, TLS, deadlines, limits or
- *                metrics, so it bounds from below what a production transport
- *                without grpc-js would cost
+ *   grpc-js       a @grpc/grpc-js server with crdns's old service definition,
+ *                 started here: the transport crdns shipped until it got its own
+ *   crdns serve   `crdns serve` as shipped: its node:http2 transport with health,
+ *                 limits, keepalive and metrics
+ *   bare http2    a bare gRPC unary handler on node:http2, written here for this
+ *                 measurement only: no health service, TLS, limits or metrics,
+ *                 so it bounds from below what any transport on node:http2 costs
  *
  * Reported: qps per round and the median, and the server's CPU per answered
  * query (user + system from /proc), the figure that does not depend on how
@@ -17,6 +19,7 @@
  */
 import { spawn } from 'node:child_process';
 import http2 from 'node:http2';
+import * as grpc from '@grpc/grpc-js';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +29,7 @@ import { answerQuery } from '../src/dns/answer-query.js';
 import { DEFAULT_ZONE_SETTINGS, zoneConfig } from '../src/dns/zone-config.js';
 import { silentLogger } from '../src/logger.js';
 import { ManifestFolderSource } from '../src/sources/manifests/folder-source.js';
+import { loadProto } from '../src/server/protos.js';
 import { ZoneStore } from '../src/store/zone-store.js';
 import { startCoreDNS, type CorednsProcess } from '../test/harness/coredns.js';
 import { startCrdns, type CrdnsProcess } from '../test/harness/crdns-process.js';
@@ -35,11 +39,31 @@ import { syntheticZone, toManifest } from './synthetic-zone.js';
 
 const ZONE = 'bench.test';
 
-/** The prototype server, run as this script's child: `transport-cost.js --serve-prototype DIR SOCKET`. */
-async function servePrototype(dir: string, socket: string): Promise<void> {
+/** The reference servers, run as this script's children: `transport-cost.js --serve grpc-js|bare DIR SOCKET`. */
+async function serveReference(kind: string, dir: string, socket: string): Promise<void> {
   const store = new ZoneStore({ zones: [zoneConfig(ZONE, DEFAULT_ZONE_SETTINGS)], defaultTtl: 300 });
   await new ManifestFolderSource({ dir, logger: silentLogger, annotationPrefixes: [] }).start(store);
   while (!store.current) await new Promise((r) => setTimeout(r, 50));
+  if (kind === 'grpc-js') serveGrpcJs(store, socket);
+  else serveBare(store, socket);
+}
+
+/** With the options crdns's grpc-js server had: no channelz, 64 KiB messages, proto-loader's codec. */
+function serveGrpcJs(store: ZoneStore, socket: string): void {
+  const pkg = loadProto('dns.proto') as unknown as { coredns: { dns: { DnsService: grpc.ServiceClientConstructor } } };
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 65539, 'grpc.max_send_message_length': 65539, 'grpc.enable_channelz': 0 });
+  server.addService(pkg.coredns.dns.DnsService.service, {
+    Query: (call: grpc.ServerUnaryCall<{ msg?: Buffer }, { msg: Buffer }>, cb: grpc.sendUnaryData<{ msg: Buffer }>) => {
+      cb(null, { msg: answerQuery(store.current as NonNullable<typeof store.current>, call.request.msg ?? Buffer.alloc(0)).reply });
+    },
+  });
+  server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (err) => {
+    if (err) throw err;
+    process.stdout.write('listening\n');
+  });
+}
+
+function serveBare(store: ZoneStore, socket: string): void {
   const headers = { ':status': 200, 'content-type': 'application/grpc' };
   const server = http2.createServer();
   server.on('stream', (stream) => {
@@ -90,25 +114,31 @@ async function main(): Promise<void> {
   await writeFile(queries, zone.queries.map(([n, t]) => `${n} ${t}`).join('\n') + '\n');
   const stops: Array<() => Promise<void>> = [];
   try {
-    const crdns: CrdnsProcess = await startCrdns({ zones: [ZONE], manifests, listen: [`unix://${path.join(dir, 'grpc-js.sock')}`] });
+    const crdns: CrdnsProcess = await startCrdns({ zones: [ZONE], manifests, listen: [`unix://${path.join(dir, 'crdns.sock')}`] });
     stops.push(() => crdns.stop());
-    const protoSock = path.join(dir, 'http2.sock');
-    const proto = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve-prototype', manifests, protoSock], { stdio: ['ignore', 'pipe', 'inherit'] });
-    stops.push(async () => {
-      proto.kill('SIGKILL');
-    });
-    await new Promise<void>((resolve, reject) => {
-      proto.stdout.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
-      proto.once('exit', (c) => reject(new Error(`prototype exited with ${c}`)));
-    });
+    const reference = async (kind: string): Promise<{ pid: number; socket: string }> => {
+      const socket = path.join(dir, `${kind}.sock`);
+      const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', kind, manifests, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+      stops.push(async () => {
+        child.kill('SIGKILL');
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+        child.once('exit', (c) => reject(new Error(`${kind} server exited with ${c}`)));
+      });
+      return { pid: child.pid as number, socket };
+    };
+    const grpcJs = await reference('grpc-js');
+    const bare = await reference('bare');
     const front = async (target: string): Promise<CorednsProcess> => {
       const c = await startCoreDNS({ corefileText: `${ZONE}:{$COREDNS_PORT} {\n    bind {$COREDNS_BIND}\n    grpc . ${target}\n}\n` });
       stops.push(() => c.stop());
       return c;
     };
     const targets = [
-      { label: 'grpc-js (crdns serve)', pid: crdns.child.pid as number, port: (await front(crdns.addresses[0] as string)).port },
-      { label: 'node:http2 (bare handler)', pid: proto.pid as number, port: (await front(`unix://${protoSock}`)).port },
+      { label: 'grpc-js (crdns before this transport)', pid: grpcJs.pid, port: (await front(`unix://${grpcJs.socket}`)).port },
+      { label: 'crdns serve (its node:http2 transport)', pid: crdns.child.pid as number, port: (await front(crdns.addresses[0] as string)).port },
+      { label: 'bare node:http2 handler (lower bound)', pid: bare.pid, port: (await front(`unix://${bare.socket}`)).port },
     ];
     const runs = new Map<string, { qps: number[]; cpu: number; answered: number }>(targets.map((t) => [t.label, { qps: [], cpu: 0, answered: 0 }]));
     for (let round = 0; round < Number(values.repeat); round++) {
@@ -132,15 +162,15 @@ async function main(): Promise<void> {
       us.push((r.cpu / r.answered) * 1e6);
       console.log(`| ${t.label} | ${Math.round(sorted[Math.floor((sorted.length - 1) / 2)] as number).toLocaleString('en')} | ${r.qps.map((q) => Math.round(q).toLocaleString('en')).join(', ')} | ${(us[us.length - 1] as number).toFixed(1)} |`);
     }
-    console.log(`\nnode:http2 / grpc-js CPU per query: ${((us[1] as number) / (us[0] as number)).toFixed(2)}×`);
+    console.log(`\nCPU per query against grpc-js: crdns serve ${((us[1] as number) / (us[0] as number)).toFixed(2)}×, bare handler ${((us[2] as number) / (us[0] as number)).toFixed(2)}×`);
   } finally {
     for (const s of stops.reverse()) await s();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[2] === '--serve-prototype') {
-  void servePrototype(process.argv[3] as string, process.argv[4] as string);
+if (process.argv[2] === '--serve') {
+  void serveReference(process.argv[3] as string, process.argv[4] as string, process.argv[5] as string);
 } else {
   main().catch((err: unknown) => {
     console.error(err);

@@ -13,6 +13,9 @@ import type { RebuildEvent } from '../store/zone-store.js';
 import type { QueryTally } from '../server/workers/protocol.js';
 
 /** Types outside the table share one label, so a client sweeping all 65,536 qtypes cannot mint series. */
+/** Stands for every qtype without a name in the per-zone counter map (qtype codes end at 65535). */
+const OTHER_QTYPE = 65536;
+
 export function qtypeLabel(code: number): string {
   return knownTypeName(code) ?? 'OTHER';
 }
@@ -20,7 +23,8 @@ export function qtypeLabel(code: number): string {
 export class Metrics implements QueryObserver {
   readonly registry = new client.Registry();
   private readonly queries = new client.Counter({ name: 'crdns_queries_total', help: 'DNS queries answered, by served zone, question type and response code.', labelNames: ['zone', 'qtype', 'rcode'], registers: [this.registry] });
-  private readonly queryChildren = new Map<string, client.Counter.Internal>();
+  /** Zone → (qtype × 4096 + rcode) → counter child, so a query builds no key string; an unnamed qtype counts as OTHER_QTYPE. */
+  private readonly queryChildren = new Map<string | undefined, Map<number, client.Counter.Internal>>();
   private readonly duration = new client.Histogram({
     name: 'crdns_query_duration_seconds',
     help: 'Time spent answering one Query inside crdns (decode, lookup, encode).',
@@ -88,13 +92,15 @@ export class Metrics implements QueryObserver {
   }
 
   private count(zone: string | undefined, qtypeCode: number, rcode: number, n: number): void {
+    let byCode = this.queryChildren.get(zone);
+    if (!byCode) this.queryChildren.set(zone, (byCode = new Map()));
     // Keyed by label values, not raw codes: a client sweeping all 65,536 qtypes must not grow this map.
-    const qtype = qtypeLabel(qtypeCode);
-    const key = `${zone ?? ''}|${qtype}|${rcode}`;
-    let child = this.queryChildren.get(key);
+    const qtype = knownTypeName(qtypeCode) === undefined ? OTHER_QTYPE : qtypeCode;
+    const key = qtype * 4096 + rcode;
+    let child = byCode.get(key);
     if (!child) {
-      child = this.queries.labels(zone === undefined ? 'none' : zone === '' ? '.' : `${zone}.`, qtype, rcodeName(rcode));
-      this.queryChildren.set(key, child);
+      child = this.queries.labels(zone === undefined ? 'none' : zone === '' ? '.' : `${zone}.`, qtypeLabel(qtypeCode), rcodeName(rcode));
+      byCode.set(key, child);
     }
     child.inc(n);
   }
