@@ -3,10 +3,10 @@
  * main thread owns the source, validation and the zone store; each worker
  * owns gRPC listeners and a replica of the snapshot, kept equal to the main
  * one by replaying the store's build steps (zone-store.ts BuildStep) on its
- * own SnapshotBuilder. Everything here survives structured cloning.
+ * own SnapshotBuilder. Everything here survives structured cloning; build
+ * steps travel serialized (step-codec.ts).
  */
 import type { ZoneConfig } from '../../dns/zone-config.js';
-import type { RRsetInput } from '../../dns/zone-input.js';
 import type { LogLevel } from '../../logger.js';
 
 /** Given to a worker at start (workerData). */
@@ -20,16 +20,9 @@ export interface WorkerInit {
   tallyIntervalMs: number;
 }
 
-/** A zone-store BuildStep after structured cloning. */
-export interface BuildStepMessage {
-  kind: 'full' | 'update';
-  inputs: Map<string, RRsetInput[]>;
-  serial: number;
-  generation: number;
-}
-
 export type ToWorker =
-  | { kind: 'build'; step: BuildStepMessage }
+  /** A zone-store BuildStep, encoded once for every worker by encodeBuildStep. */
+  | { kind: 'build'; step: SharedArrayBuffer }
   | { kind: 'health'; serving: boolean }
   | { kind: 'stop'; graceMs: number };
 

@@ -13,6 +13,7 @@ import { HealthState } from '../health-service.js';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.js';
 import { QueryTallier } from './query-tally.js';
 import { SnapshotReplica } from './snapshot-replica.js';
+import { decodeBuildStep } from './step-codec.js';
 
 const port = parentPort;
 if (!port) throw new Error('serving-worker.js runs only as a worker thread');
@@ -34,7 +35,7 @@ const flushTimer = setInterval(() => {
 port.on('message', (m: ToWorker) => {
   switch (m.kind) {
     case 'build': {
-      const { step } = m;
+      const step = decodeBuildStep(m.step);
       try {
         replica.apply(step);
         health.set(mainServing);

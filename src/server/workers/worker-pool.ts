@@ -11,7 +11,8 @@ import type { ZoneConfig } from '../../dns/zone-config.js';
 import type { Logger, LogLevel } from '../../logger.js';
 import type { BuildStep, RebuildEvent } from '../../store/zone-store.js';
 import { ListenError } from '../grpc-server.js';
-import type { BuildStepMessage, FromWorker, QueryTally, ToWorker, WorkerInit } from './protocol.js';
+import type { FromWorker, QueryTally, ToWorker, WorkerInit } from './protocol.js';
+import { encodeBuildStep } from './step-codec.js';
 
 /** A worker that died is started again after this long, so a crash loop cannot spin a core. */
 const RESTART_DELAY_MS = 1000;
@@ -69,7 +70,7 @@ export class WorkerPool {
   }
 
   rebuilt(e: RebuildEvent): void {
-    this.broadcast({ kind: 'build', step: e.build as BuildStepMessage });
+    this.broadcast({ kind: 'build', step: encodeBuildStep(e.build) });
   }
 
   setServing(serving: boolean): void {
@@ -112,7 +113,7 @@ export class WorkerPool {
     slot.applied = 0;
     // Queued until the worker reads its port: it starts from the store's state of now, and the steps after follow in order.
     const current = this.opts.currentBuild();
-    if (current) worker.postMessage({ kind: 'build', step: current } as ToWorker);
+    if (current) worker.postMessage({ kind: 'build', step: encodeBuildStep(current) } satisfies ToWorker);
     worker.postMessage({ kind: 'health', serving: this.serving } satisfies ToWorker);
     return new Promise<string[]>((resolve, reject) => {
       let settled = false;
@@ -134,7 +135,7 @@ export class WorkerPool {
             this.opts.logger.warn('serving worker could not apply a build step; sending it the whole current state', { worker: slot.index, generation: m.generation, error: m.error });
             // Its replica is now behind: start it over from the whole current state.
             const step = this.opts.currentBuild();
-            if (step) worker.postMessage({ kind: 'build', step } as ToWorker);
+            if (step) worker.postMessage({ kind: 'build', step: encodeBuildStep(step) } satisfies ToWorker);
             return;
           }
           case 'tally':

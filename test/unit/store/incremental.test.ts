@@ -15,7 +15,7 @@ import { problemId, type EndpointObject } from '../../../src/endpoint/endpoint.j
 import { ZoneStore, type PartitionSink, type RebuildEvent } from '../../../src/store/zone-store.js';
 import { ask } from '../../support/zone-text.js';
 import { SnapshotReplica } from '../../../src/server/workers/snapshot-replica.js';
-import type { BuildStepMessage } from '../../../src/server/workers/protocol.js';
+import { decodeBuildStep, encodeBuildStep } from '../../../src/server/workers/step-codec.js';
 
 /** mulberry32: small, seedable, good enough to pick test cases. */
 function rng(seed: number): () => number {
@@ -196,7 +196,7 @@ function run(seed: number, steps: number): { builds: number; incremental: number
     if (step === Math.floor(steps / 2)) {
       late = new SnapshotReplica(ZONES);
       const current = inc.currentBuild();
-      if (current) late.apply(structuredClone(current) as BuildStepMessage);
+      if (current) late.apply(decodeBuildStep(encodeBuildStep(current)));
     }
     const a = inc.flush();
     const b = whole.flush();
@@ -205,7 +205,7 @@ function run(seed: number, steps: number): { builds: number; incremental: number
       if (a.incremental) incremental++;
       // What a serving worker gets: each step, cloned as postMessage clones it.
       for (const r of late ? [replica, late] : [replica]) {
-        const copy = r.apply(structuredClone(a.build) as BuildStepMessage);
+        const copy = r.apply(decodeBuildStep(encodeBuildStep(a.build)));
         assert.deepEqual(describeSnapshot(copy), describeSnapshot(a.snapshot), `seed ${seed} step ${step}: ${r === late ? 'late ' : ''}replica`);
         assert.equal(copy.generation, a.snapshot.generation);
       }
