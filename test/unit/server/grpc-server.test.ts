@@ -140,6 +140,31 @@ describe('gRPC transport (raw HTTP/2 client)', function () {
     });
   }
 
+  it('gives every one of 3,000 random bodies a gRPC status, and keeps answering', async () => {
+    let seed = 99;
+    const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    const seen = new Set<number>();
+    for (let i = 0; i < 3000; i += 100) {
+      const batch = Array.from({ length: 100 }, () => {
+        const body = Buffer.alloc(next() % 40);
+        for (let j = 0; j < body.length; j++) body[j] = next() & 0xff;
+        // Half of them framed right, so the protobuf and DNS layers get random input too.
+        if (i % 200 === 0 && body.length >= 5) {
+          body[0] = 0;
+          body.writeUInt32BE(body.length - 5, 1);
+        }
+        return call(client, QUERY, [body]);
+      });
+      for (const r of await Promise.all(batch)) {
+        assert.equal(r.status, 200);
+        seen.add(grpcStatus(r));
+      }
+    }
+    // OK (a DNS reply, FORMERR most of the time), INTERNAL (not one message), RESOURCE_EXHAUSTED (a huge declared length).
+    assert.deepEqual([...seen].sort((a, b) => a - b), [0, 8, 13]);
+    assert.equal(answerOf(await call(client, QUERY, [query(`www.${Z}`, 5)])).id, 5);
+  });
+
   it('says UNIMPLEMENTED for a method it does not have', async () => {
     const r = await call(client, '/coredns.dns.DnsService/Other', [query(`www.${Z}`)]);
     assert.equal(grpcStatus(r), 12);
