@@ -24,7 +24,7 @@ import type { Snapshot } from '../dns/zone.js';
 import { framedBytesField1, framedEnumField1, ProtobufError, readBytesField1, readStringField1 } from './grpc/protobuf.js';
 import { encodeGrpcMessage, Status, type StatusCode } from './grpc/status.js';
 import { HEALTH_STATUS_NUMBER, type HealthState, type HealthStatus } from './health-service.js';
-import { MAX_GRPC_MESSAGE_BYTES } from './protos.js';
+import { MAX_GRPC_MESSAGE_BYTES } from './grpc/limits.js';
 
 export interface QueryObserver {
   /** Called after every answered Query with how long the handler took. */

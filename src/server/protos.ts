@@ -37,5 +37,4 @@ export function healthServiceClient(): grpc.ServiceClientConstructor {
   return pkg.grpc.health.v1.Health;
 }
 
-/** Message size cap, each way: the largest DNS message plus protobuf framing, as CoreDNS itself sets it. */
-export const MAX_GRPC_MESSAGE_BYTES = 65535 + 4;
+export { MAX_GRPC_MESSAGE_BYTES } from './grpc/limits.js';
