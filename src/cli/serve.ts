@@ -8,6 +8,7 @@ import type { WiringContext } from './kubernetes-flags.js';
 import { registerManifestMetrics } from '../observe/source-metrics.js';
 import type { SourceWiring } from './source-wiring.js';
 import { createLogger, type Logger } from '../logger.js';
+import { HeapTrim } from '../heap-trim.js';
 import { Metrics } from '../observe/metrics.js';
 import { startHttpServer } from '../observe/http-server.js';
 import { GrpcServer, ListenError } from '../server/grpc-server.js';
@@ -129,7 +130,9 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
   if (http) logger.info('http listening', { address: http.address });
 
   let first = true;
+  const heapTrim = new HeapTrim();
   store.onRebuild((e) => {
+    if (e.build.kind === 'full') heapTrim.afterFullBuild();
     // Workers first: they then build their replicas while this thread does its bookkeeping.
     pool?.rebuilt(e);
     pool?.setServing(true);
@@ -159,6 +162,7 @@ export async function serve(argv: readonly string[], env: NodeJS.ProcessEnv): Pr
       // Last, so what was pending is in the file when the next crdns starts.
       await warm?.close().catch((err: unknown) => logger.warn('snapshot file not written on stop', { error: err }));
       store.close();
+      heapTrim.stop();
       await Promise.all([grpcServer.stop(), pool?.stop()]);
       await http?.close();
       resolve(0);

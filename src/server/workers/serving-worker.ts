@@ -7,6 +7,7 @@
  * crdns does before its first listing.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { HeapTrim } from '../../heap-trim.js';
 import { createLogger } from '../../logger.js';
 import { GrpcServer, ListenError } from '../grpc-server.js';
 import { HealthState } from '../health-service.js';
@@ -25,6 +26,7 @@ const replica = new SnapshotReplica(init.zones);
 const health = new HealthState();
 let mainServing = false;
 const tally = new QueryTallier();
+const heapTrim = new HeapTrim();
 const server = new GrpcServer({ listen: init.listen, snapshot: () => replica.snapshot, health, observer: tally });
 
 const flushTimer = setInterval(() => {
@@ -38,6 +40,7 @@ port.on('message', (m: ToWorker) => {
       const step = decodeBuildStep(m.step);
       try {
         replica.apply(step);
+        if (step.kind === 'full') heapTrim.afterFullBuild();
         health.set(mainServing);
         send({ kind: 'applied', generation: step.generation });
       } catch (err) {
@@ -54,6 +57,7 @@ port.on('message', (m: ToWorker) => {
     case 'stop':
       health.set(false);
       clearInterval(flushTimer);
+      heapTrim.stop();
       void server.stop(m.graceMs).then(() => {
         const t = tally.take();
         if (t) send({ kind: 'tally', tally: t });
