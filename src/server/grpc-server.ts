@@ -89,6 +89,9 @@ const KEEPALIVE_TIMEOUT_MS = 20_000;
 const HTTP2_OPTIONS: http2.ServerOptions = {
   // Node's default (10 MB) answers ENHANCE_YOUR_CALM to a busy but honest CoreDNS; this still bounds a hostile one.
   maxSessionMemory: 64,
+  // Node's default is 2^32 - 1. CoreDNS has one call open per query in flight; several thousand
+  // is far above what it reaches, and bounds the health watches one connection can hold.
+  settings: { maxConcurrentStreams: 4096 },
 };
 
 // Reused for every reply: node copies header objects before encoding them.
@@ -157,13 +160,18 @@ class RequestReader {
     // The declared length is known after 5 bytes; refuse a message over the cap before it all arrives.
     if (this.length >= 5) {
       const declared = (this.more ? Buffer.concat(this.more, 5) : this.first).readUInt32BE(1);
-      if (declared > MAX_GRPC_MESSAGE_BYTES) {
-        this.refused = true;
-        fail(this.stream, Status.RESOURCE_EXHAUSTED, `request message of ${declared} bytes is over the limit of ${MAX_GRPC_MESSAGE_BYTES}`);
-        // The reply is complete; RST_STREAM(NO_ERROR) tells the client to stop sending the rest (RFC 9113 8.1).
-        this.stream.close(http2.constants.NGHTTP2_NO_ERROR);
-      }
+      if (declared > MAX_GRPC_MESSAGE_BYTES) this.refuse(`request message of ${declared} bytes is over the limit of ${MAX_GRPC_MESSAGE_BYTES}`);
+      // A unary call holds one message: more bytes than the largest one are refused, not buffered.
+      else if (this.length > 5 + MAX_GRPC_MESSAGE_BYTES) this.refuse(`request body over ${5 + MAX_GRPC_MESSAGE_BYTES} bytes (a unary call carries one message)`);
     }
+  }
+
+  private refuse(message: string): void {
+    this.refused = true;
+    this.first = this.more = undefined;
+    fail(this.stream, Status.RESOURCE_EXHAUSTED, message);
+    // The reply is complete; RST_STREAM(NO_ERROR) tells the client to stop sending the rest (RFC 9113 8.1).
+    this.stream.close(http2.constants.NGHTTP2_NO_ERROR);
   }
 
   private finish(): void {

@@ -100,6 +100,7 @@ describe('gRPC transport (raw HTTP/2 client)', function () {
     assert.equal(r.trailersOnly, false);
     const a = answerOf(r);
     assert.equal(a.id, 4242);
+    assert.equal(client.remoteSettings.maxConcurrentStreams, 4096, 'streams per connection are bounded');
     assert.deepEqual(a.answers?.map((x) => (x as { data: unknown }).data), ["192.0.2.1"]);
   });
 
@@ -128,6 +129,7 @@ describe('gRPC transport (raw HTTP/2 client)', function () {
     ['a compressed message', () => [Buffer.concat([Buffer.from([1]), query(`www.${Z}`).subarray(1)])], 12, /compress/],
     ['a body that is not a DnsPacket', () => [Buffer.from([0, 0, 0, 0, 2, 0x08, 0x01])], 13, /DnsPacket/],
     ['a message over 64 KiB', () => [Buffer.concat([Buffer.from([0, 0, 1, 0x11, 0x70]), Buffer.alloc(70000)])], 8, /over the limit/],
+    ['small messages adding up to more than 64 KiB', () => Array.from({ length: 3000 }, () => query(`www.${Z}`)), 8, /one message/],
   ];
   for (const [what, body, code, message] of refusals) {
     it(`refuses ${what} with gRPC status ${code}, trailers-only, and keeps serving the connection`, async () => {
