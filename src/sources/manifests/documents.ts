@@ -13,7 +13,7 @@
  * into entries here too (workload-documents.ts), published without readiness.
  */
 import { isUtf8 } from 'node:buffer';
-import { Composer, LineCounter, Parser, isCollection, isMap, isSeq, visit, type Document } from 'yaml';
+import { Composer, LineCounter, Parser, isCollection, isMap, isSeq, visit, type CST, type Document } from 'yaml';
 import type { EndpointObject } from '../../endpoint/endpoint.js';
 import { flowTooDeepAt, MAX_YAML_DEPTH, tokensTooDeepAt } from './nesting.js';
 import { parseStrictJson, type JsonDocument, type Position } from './strict-json.js';
@@ -318,14 +318,22 @@ function locateYaml(text: string): Located {
   const flow = flowTooDeepAt(text, MAX_YAML_DEPTH);
   if (flow !== undefined) return tooDeep(flow);
   const lc = new LineCounter();
-  // What parseAllDocuments does, with the nesting checked between parsing (iterative) and composing (recursive).
-  const tokens = [...new Parser(lc.addNewLine).parse(text)];
-  const deep = tokensTooDeepAt(tokens, MAX_YAML_DEPTH);
-  if (deep !== undefined) return tooDeep(deep);
+  // What parseAllDocuments does, one document at a time, with each document's nesting checked between
+  // parsing (iterative) and composing (recursive). One at a time, so a document's syntax tree is garbage
+  // once its value is out: a 10 MB folder no longer holds every token and tree at once.
+  let deep: number | undefined;
+  function* checked(): Generator<CST.Token> {
+    for (const token of new Parser(lc.addNewLine).parse(text)) {
+      deep = tokensTooDeepAt([token], MAX_YAML_DEPTH);
+      if (deep !== undefined) return;
+      yield token;
+    }
+  }
   // logLevel error: the yaml package would otherwise print its warnings on stderr, outside the JSON log lines.
-  const parsed = [...new Composer({ uniqueKeys: true, logLevel: 'error' }).compose(tokens)];
+  const composer = new Composer({ uniqueKeys: true, logLevel: 'error' });
   const docs: LocatedDocument[] = [];
-  for (const doc of parsed) {
+  for (const doc of composer.compose(checked())) {
+    if (deep !== undefined) return tooDeep(deep);
     const err = doc.errors[0];
     if (err) {
       const p = lc.linePos(err.pos[0]);
@@ -339,6 +347,7 @@ function locateYaml(text: string): Located {
     }
     docs.push(locateYamlDocument(doc, lc));
   }
+  if (deep !== undefined) return tooDeep(deep);
   return { ok: true, docs };
 }
 
@@ -351,14 +360,10 @@ function locateYamlDocument(doc: Document.Parsed, lc: LineCounter): LocatedDocum
   const at = pos(contents?.range?.[0] ?? doc.range[0]);
   // The yaml package's own default (100) guards against alias expansion bombs.
   const value: unknown = doc.toJS();
-  const itemAt = (i: number): Position | undefined => {
-    if (!isMap(contents)) return undefined;
-    const items = contents.get('items', true);
-    if (!isSeq(items)) return undefined;
-    const node = items.items[i] as { range?: [number, number, number] } | undefined;
-    return node?.range ? pos(node.range[0]) : undefined;
-  };
-  return { value, at, itemAt };
+  // Taken now, so nothing keeps the document's syntax tree alive once it is read.
+  const items = isMap(contents) ? contents.get('items', true) : undefined;
+  const itemStarts = isSeq(items) ? items.items.map((node) => ((node as { range?: [number, number, number] } | null)?.range ? pos((node as { range: [number, number, number] }).range[0]) : undefined)) : [];
+  return { value, at, itemAt: (i: number) => itemStarts[i] };
 }
 
 /** Offset of the first mapping key that is a collection (`? [a, b]: c`, `{a: 1}: x`), if any. */

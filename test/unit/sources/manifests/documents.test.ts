@@ -233,6 +233,15 @@ items:
       });
     }
 
+    it('refuses the whole file when a later document is nested too deep, though the documents before it were read', () => {
+      // Documents are composed one at a time; the first one must not get through on its own.
+      const first = ep('good') + '---\n';
+      const deep = Array.from({ length: 300 }, (_, i) => `${' '.repeat(i)}a:`).join('\n') + ' 1\n';
+      const r = parseManifestText(first + deep, 'two.yaml');
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.deepEqual([r.error.message, r.error.line], ['nesting deeper than 256 levels', first.split('\n').length - 1 + 257]);
+    });
+
     it('parses YAML nested exactly 256 levels deep', () => {
       const r = parseManifestText(ep('deep').replace('spec:', `x: ${'['.repeat(255)}${']'.repeat(255)}\nspec:`), 'deep.yaml');
       assert.equal(ok(r).objects.length, 1);
