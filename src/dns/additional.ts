@@ -42,14 +42,14 @@ export function additionalOf(apex: string, sets: readonly RRset[], lookup: NodeL
   return out ?? NO_ADDITIONAL;
 }
 
-function targetsOf(set: RRset): string[] | undefined {
+function targetsOf(set: RRset): readonly string[] | undefined {
   switch (set.type) {
     case 'MX':
-      return (set as RRset<'MX'>).records.map((r) => r.data.exchange);
+      return (set as RRset<'MX'>).data.map((d) => d.exchange);
     case 'SRV':
-      return (set as RRset<'SRV'>).records.map((r) => r.data.target);
+      return (set as RRset<'SRV'>).data.map((d) => d.target);
     case 'NS':
-      return (set as RRset<'NS'>).records.map((r) => r.data);
+      return (set as RRset<'NS'>).data;
     default:
       return undefined;
   }

@@ -67,9 +67,8 @@ function cnameSet(owner: string, ttl: number, target: string, targetWire: Buffer
     type: 'CNAME',
     typeCode: T.CNAME,
     ttl,
-    records: [{ name: owner, type: 'CNAME', ttl, data: target }],
-    ownerWire,
-    bodies: [body],
+    data: [target],
+    ownerLength: ownerWire.length,
     wire: Buffer.concat([ownerWire, body]),
   };
 }
@@ -135,7 +134,7 @@ function referral(cut: ZoneNode, res: Resolution): void {
 
 function substitute(snap: Snapshot, dname: RRset, owner: string, name: string, qtype: number, res: Resolution, chain: string[]): void {
   res.answer.push({ set: dname });
-  const target = (dname as RRset<'DNAME'>).records[0]?.data ?? '';
+  const target = (dname as RRset<'DNAME'>).data[0] ?? '';
   const prefix = name.slice(0, name.length - owner.length - (owner === '' ? 0 : 1));
   const synthesized = target === '' ? prefix : `${prefix}.${target}`;
   const synthesizedWire = encodeName(synthesized);
@@ -169,7 +168,7 @@ function answerFrom(snap: Snapshot, zone: Zone, node: ZoneNode, qtype: number, r
   const cname = node.rrsets.get(T.CNAME) as RRset<'CNAME'> | undefined;
   if (cname) {
     res.answer.push(placed(cname));
-    follow(snap, (cname.records[0] as { data: string }).data, qtype, res, chain);
+    follow(snap, cname.data[0] as string, qtype, res, chain);
     return;
   }
   res.authority.push({ set: zone.negativeSoa });

@@ -91,7 +91,7 @@ function pushSection(parts: Buffer[], section: readonly Placed[]): { count: numb
     const buf = p.owner ? wireUnderOwner(p.set, p.owner) : p.set.wire;
     parts.push(buf);
     bytes += buf.length;
-    count += p.set.records.length;
+    count += p.set.data.length;
   }
   return { count, bytes, parts: section.length };
 }

@@ -1,7 +1,12 @@
 /**
- * An RRset ready for the wire. Each record's bytes after the owner name (type,
- * class, TTL, rdata) are encoded once, when a snapshot is built, so answering
- * a query concatenates buffers instead of encoding records.
+ * An RRset ready for the wire. Its records are encoded once, when a snapshot
+ * is built, so answering a query copies bytes instead of encoding records.
+ *
+ * One RRset is one Buffer and the data array the builder was given, nothing
+ * per record: at telco scale a zone holds about one RRset per record, and
+ * every extra object per record (a record view, a Buffer per body, a Buffer
+ * for the owner) costs about 100 bytes of heap each. What the rare paths need
+ * (the bodies under another owner, for wildcards) is read back off `wire`.
  */
 import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
@@ -15,12 +20,11 @@ export interface RRset<T extends RecordType = RecordType> {
   readonly type: T;
   readonly typeCode: number;
   readonly ttl: number;
-  readonly records: readonly ResourceRecord<T>[];
-  /** Owner name in wire form (uncompressed). */
-  readonly ownerWire: Buffer;
-  /** Per record: type, class, TTL, rdlength and rdata. */
-  readonly bodies: readonly Buffer[];
-  /** ownerWire + body for every record, concatenated: the RRset as it goes out under its own name. */
+  /** Each record's data, in the order the records go out. */
+  readonly data: readonly RDataByType[T][];
+  /** Bytes of the uncompressed owner name that starts every record in `wire`. */
+  readonly ownerLength: number;
+  /** Owner name, then type, class, TTL, rdlength and rdata, for every record: the RRset as it goes out under its own name. */
   readonly wire: Buffer;
 }
 
@@ -32,16 +36,27 @@ export interface Placed {
 
 /** Builds a wire-ready RRset. `data` must already be validated (dns-packet checks nothing). */
 export function makeRRset<T extends RecordType>(name: string, type: T, ttl: number, data: readonly RDataByType[T][]): RRset<T> {
-  const records = data.map((d) => ({ name, type, ttl, data: d }));
   const ownerWire = encodeName(name);
-  const bodies = records.map((r) => encodeBody(r));
-  const wire = Buffer.concat(bodies.flatMap((b) => [ownerWire, b]));
-  return { name, type, typeCode: TYPE_CODES[type], ttl, records, ownerWire, bodies, wire };
+  const parts: Buffer[] = [];
+  for (const d of data) parts.push(ownerWire, encodeBody({ name, type, ttl, data: d }));
+  return { name, type, typeCode: TYPE_CODES[type], ttl, data, ownerLength: ownerWire.length, wire: Buffer.concat(parts) };
+}
+
+/** Per record: its type, class, TTL, rdlength and rdata, without the owner name (views into `set.wire`). */
+export function recordBodies(set: RRset): Buffer[] {
+  const bodies: Buffer[] = [];
+  const wire = set.wire;
+  for (let at = set.ownerLength; at < wire.length; ) {
+    const end = at + 10 + wire.readUInt16BE(at + 8);
+    bodies.push(wire.subarray(at, end));
+    at = end + set.ownerLength;
+  }
+  return bodies;
 }
 
 /** The same records under another owner name (wildcard synthesis), as wire bytes. */
 export function wireUnderOwner(set: RRset, ownerWire: Buffer): Buffer {
-  return Buffer.concat(set.bodies.flatMap((b) => [ownerWire, b]));
+  return Buffer.concat(recordBodies(set).flatMap((b) => [ownerWire, b]));
 }
 
 function encodeBody(rr: ResourceRecord): Buffer {

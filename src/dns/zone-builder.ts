@@ -21,7 +21,7 @@ import { additionalOf, hasTargets, NO_ADDITIONAL } from './additional.js';
 import { findZone, fqdn, isInZone, parentName } from './name.js';
 import { dropOccluded } from './occlusion.js';
 import { finalData, mergeAtName, rdataKey, type PendingSet } from './name-merge.js';
-import { TYPE_CODES, type ServedType } from './records.js';
+import { TYPE_CODES, type RDataByType, type RecordType, type ServedType } from './records.js';
 import { makeRRset, type Placed, type RRset } from './rrset.js';
 import { ShardedMap } from './sharded-map.js';
 import type { Snapshot, Zone, ZoneNode } from './zone.js';
@@ -74,9 +74,6 @@ interface ReadIndex {
 }
 
 const NO_RRSETS: ReadonlyMap<number, RRset> = new Map();
-
-/** Content of every RRset the builder made, so an unchanged one is reused instead of encoded again. */
-const contentKeys = new WeakMap<RRset, string>();
 
 export class SnapshotBuilder {
   private readonly apexes: string[];
@@ -321,26 +318,23 @@ function rejecter(into: Map<string, RRsetRejection[]>, name: string): (r: RRsetR
   };
 }
 
-/** The RRsets of one name, in type order; an RRset whose content the previous node already had is that same object. */
+/** The RRsets of one name; an RRset whose content the previous node already had is that same object. */
 function encodeSets(name: string, types: ReadonlyMap<ServedType, PendingSet>, previous: ZoneNode | undefined): RRset[] {
   if (types.size === 0) return [];
-  const reuse = new Map<string, RRset>();
-  for (const s of previous?.ordered ?? []) {
-    const key = contentKeys.get(s);
-    if (key !== undefined) reuse.set(key, s);
-  }
   const sets: RRset[] = [];
   for (const p of types.values()) {
     const data = finalData(p);
-    const key = `${p.type}\u0000${p.ttl}\u0000${data.map(rdataKey).join('\u0001')}`;
-    let set = reuse.get(key);
-    if (!set) {
-      set = makeRRset(name, p.type, p.ttl, data);
-      contentKeys.set(set, key);
-    }
-    sets.push(set);
+    const before = previous?.rrsets.get(TYPE_CODES[p.type]);
+    // Compared here rather than through a content key kept per RRset: a key is a string per record, kept for the snapshot's life.
+    sets.push(before !== undefined && before.ttl === p.ttl && sameData(before.data, data) ? before : makeRRset(name, p.type, p.ttl, data));
   }
   return sets;
+}
+
+function sameData(a: readonly RDataByType[RecordType][], b: readonly RDataByType[RecordType][]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (rdataKey(a[i] as RDataByType[RecordType]) !== rdataKey(b[i] as RDataByType[RecordType])) return false;
+  return true;
 }
 
 function dataNode(name: string, sets: readonly RRset[], cut: boolean): BuildNode {
@@ -417,7 +411,7 @@ function bump(counts: Map<string, number>, name: string, by: number): void {
 function addStats(stats: { recordsByType: Record<string, number>; rrsets: number; names: number }, node: ZoneNode, sign: 1 | -1): void {
   stats.names += sign;
   for (const s of node.ordered) {
-    stats.recordsByType[s.type] = (stats.recordsByType[s.type] ?? 0) + sign * s.records.length;
+    stats.recordsByType[s.type] = (stats.recordsByType[s.type] ?? 0) + sign * s.data.length;
     stats.rrsets += sign;
   }
 }
