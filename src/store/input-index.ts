@@ -1,41 +1,68 @@
 /**
- * Every object's RRset inputs by owner name, each with the partition it came
- * from: what the zone builder needs to rebuild one name from all its inputs,
- * and the store to find the objects a change at a name may concern.
+ * Every object's RRset inputs by owner name: what the zone builder needs to
+ * rebuild one name from all its inputs, and the store to find the objects a
+ * change at a name may concern. Which partition an input came from is its
+ * object's (the store looks it up by `origin.object`), so it is not kept here.
+ *
+ * Most names have one input, and this index holds an entry per name, so a
+ * name holds its input itself; a few inputs share an array, many a Set (the
+ * same A record from hundreds of Services must not make each add linear).
  */
 import { rdataKey } from '../dns/name-merge.js';
 import type { RRsetInput } from '../dns/zone-input.js';
 
-export class InputIndex {
-  private readonly byName = new Map<string, Map<RRsetInput, string>>();
+/** Past this many inputs at one name, they are kept in a Set rather than an array. */
+const ARRAY_MAX = 8;
 
-  add(inputs: readonly RRsetInput[], partition: string): void {
+type AtName = RRsetInput | RRsetInput[] | Set<RRsetInput>;
+
+export class InputIndex {
+  private readonly byName = new Map<string, AtName>();
+
+  add(inputs: readonly RRsetInput[]): void {
     for (const input of inputs) {
-      let at = this.byName.get(input.name);
-      if (!at) this.byName.set(input.name, (at = new Map()));
-      at.set(input, partition);
+      const at = this.byName.get(input.name);
+      if (at === undefined) this.byName.set(input.name, input);
+      else if (at instanceof Set) at.add(input);
+      else if (Array.isArray(at)) {
+        if (at.includes(input)) continue;
+        if (at.length < ARRAY_MAX) at.push(input);
+        else this.byName.set(input.name, new Set([...at, input]));
+      } else if (at !== input) this.byName.set(input.name, [at, input]);
     }
   }
 
   remove(inputs: readonly RRsetInput[]): void {
     for (const input of inputs) {
       const at = this.byName.get(input.name);
-      if (!at) continue;
-      at.delete(input);
-      if (at.size === 0) this.byName.delete(input.name);
+      if (at === undefined) continue;
+      if (at === input) {
+        this.byName.delete(input.name);
+      } else if (at instanceof Set) {
+        at.delete(input);
+        if (at.size <= ARRAY_MAX / 2) this.byName.set(input.name, [...at]);
+      } else if (Array.isArray(at)) {
+        const i = at.indexOf(input);
+        if (i < 0) continue;
+        at.splice(i, 1);
+        if (at.length === 1) this.byName.set(input.name, at[0] as RRsetInput);
+      }
     }
   }
 
-  /** remove(before) then add(after, partition), leaving in place the inputs both hold. */
-  replace(before: readonly RRsetInput[], after: readonly RRsetInput[], partition: string): void {
-    this.add(after, partition);
+  /** remove(before) then add(after), leaving in place the inputs both hold. */
+  replace(before: readonly RRsetInput[], after: readonly RRsetInput[]): void {
+    this.add(after);
     const kept = new Set(after);
     this.remove(before.filter((input) => !kept.has(input)));
   }
 
-  /** The inputs at `name`, each with its partition. */
-  at(name: string): ReadonlyMap<RRsetInput, string> | undefined {
-    return this.byName.get(name);
+  /** The inputs at `name`; empty when it has none. */
+  at(name: string): readonly RRsetInput[] {
+    const at = this.byName.get(name);
+    if (at === undefined) return [];
+    if (at instanceof Set) return [...at];
+    return Array.isArray(at) ? at : [at];
   }
 
   names(): IterableIterator<string> {

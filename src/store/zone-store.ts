@@ -411,13 +411,13 @@ export class ZoneStore implements EndpointSink {
   }
 
   private index(v: Validated): void {
-    this.inputs.add(v.rrsets, v.partition);
+    this.inputs.add(v.rrsets);
     this.count(v, 1);
   }
 
   /** unindex(prev) then index(v), touching only the inputs that differ (most of a large object's stay the same). */
   private reindex(prev: Validated, v: Validated): void {
-    this.inputs.replace(prev.rrsets, v.rrsets, v.partition);
+    this.inputs.replace(prev.rrsets, v.rrsets);
     this.count(prev, -1);
     this.count(v, 1);
   }
@@ -558,21 +558,25 @@ export class ZoneStore implements EndpointSink {
    */
   private inputsAt(name: string, { lost, keepOrphans }: { lost: ReadonlySet<string>; keepOrphans: ReadonlySet<string> }): RRsetInput[] {
     const at = this.inputs.at(name);
-    if (!at) return [];
-    if (lost.size === 0) return [...at.keys()];
+    if (lost.size === 0) return [...at];
     const inputs: RRsetInput[] = [];
     const liveTypes = new Set<string>();
-    for (const [r, partition] of at) {
-      if (lost.has(partition)) continue;
+    for (const r of at) {
+      if (lost.has(this.partitionOf(r))) continue;
       inputs.push(r);
       liveTypes.add(r.type);
     }
-    for (const [r, partition] of at) {
-      if (!keepOrphans.has(partition)) continue;
+    for (const r of at) {
+      if (!keepOrphans.has(this.partitionOf(r))) continue;
       const shadowed = liveTypes.has(r.type) || liveTypes.has('CNAME') || (r.type === 'CNAME' && liveTypes.size > 0);
       if (!shadowed) inputs.push(r);
     }
     return inputs;
+  }
+
+  /** The partition an indexed input came from: its object's (an object's inputs all come with it). */
+  private partitionOf(input: RRsetInput): string {
+    return (this.objects.get(input.origin.object) as Validated).partition;
   }
 
   /**
@@ -590,7 +594,7 @@ export class ZoneStore implements EndpointSink {
         const r = built.rejections.get(name);
         if (r) this.rejections.set(name, r);
         else this.rejections.delete(name);
-        for (const input of this.inputs.at(name)?.keys() ?? []) recheck.add(input.origin.object);
+        for (const input of this.inputs.at(name)) recheck.add(input.origin.object);
       }
       for (const key of this.pending.added) recheck.add(key);
       for (const key of this.pending.changed) recheck.add(key);
