@@ -83,5 +83,6 @@ export function validateEndpoint(ep: Endpoint, objectKey: string, index: number,
     return problem('targets', 'a null MX (exchange ".") must be the only MX target (RFC 7505)');
   }
 
-  return { name, type, ttl, data: data as RRsetInput['data'], origin: { object: objectKey, index, ...rank } };
+  // A copy to its length: an array grown by push keeps room for 16 more, and this one lives as long as its object.
+  return { name, type, ttl, data: data.slice() as RRsetInput['data'], origin: { object: objectKey, index, ...rank } };
 }

@@ -15,6 +15,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Composer, LineCounter, Parser, isCollection, isMap, isSeq, visit, type CST, type Document } from 'yaml';
 import type { EndpointObject } from '../../endpoint/endpoint.js';
+import { compactValue } from './compact-value.js';
 import { flowTooDeepAt, MAX_YAML_DEPTH, tokensTooDeepAt } from './nesting.js';
 import { parseStrictJson, type JsonDocument, type Position } from './strict-json.js';
 import { convertWorkload, WORKLOAD_KEY_PREFIX, workloadEnvelopeProblem, workloadKindOf } from './workload-documents.js';
@@ -290,7 +291,7 @@ function readDocument(value: unknown, file: string, d: number, origin: string, a
     const eps = spec.endpoints;
     if (eps !== undefined && eps !== null) {
       if (!Array.isArray(eps)) return problem('spec.endpoints must be a list', key);
-      endpoints = eps;
+      endpoints = compactValue(eps) as unknown[];
     }
   }
   out.objects.push({ key, origin: { source: MANIFEST_SOURCE, namespace, name, file: origin }, endpoints });

@@ -8,13 +8,17 @@
  * long enough for a resolver to cache the NXDOMAIN). No I/O here, so the
  * rules can be tested apart from the file system.
  */
+import { createHash } from 'node:crypto';
 import type { EndpointObject } from '../../endpoint/endpoint.js';
 import { parseManifestText, type IgnoredDocument, type ManifestNote, type ManifestProblem } from './documents.js';
 
 interface FileState {
   path: string;
-  /** Last text read, good or bad, so unchanged files are not parsed again. */
-  text?: string;
+  /**
+   * Digest of the last text read, good or bad, so unchanged files are not
+   * parsed again; the text itself would double what a large folder keeps.
+   */
+  digest?: string;
   /** What this file currently contributes, in document order, keys unique within the file. */
   served: EndpointObject[];
   /** Set while the file cannot be read or parsed. */
@@ -26,7 +30,7 @@ interface FileState {
   /** Documents of other kinds in the last good parse, for `crdns check` to list. */
   ignored: IgnoredDocument[];
   /** A read that would serve fewer objects, waiting out the settle time. */
-  held?: { text: string; since: number };
+  held?: { digest: string; since: number };
 }
 
 export interface ManifestSetOptions {
@@ -79,21 +83,22 @@ export class ManifestSet {
     if ('error' in read) {
       const code = read.error.code ?? 'EIO';
       st.error = { kind: 'read', file: path, message: `cannot read file: ${code}: ${read.error.message}` };
-      st.text = undefined;
+      st.digest = undefined;
       return false;
     }
-    if (st.text === read.text) {
+    const digest = textDigest(read.text);
+    if (st.digest === digest) {
       st.held = undefined;
       return false;
     }
     const parsed = parseManifestText(read.text, path, this.prefixes ? { annotationPrefixes: this.prefixes } : {});
     if (parsed.ok && this.settleMs > 0 && parsed.objects.length < st.served.length) {
       const now = this.clock();
-      if (st.held?.text !== read.text) st.held = { text: read.text, since: now };
+      if (st.held?.digest !== digest) st.held = { digest, since: now };
       if (now - st.held.since < this.settleMs) return false;
     }
     st.held = undefined;
-    st.text = read.text;
+    st.digest = digest;
     const wasFailing = st.error !== undefined;
     if (!parsed.ok) {
       st.error = parsed.error;
@@ -175,3 +180,6 @@ export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+function textDigest(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
+}
