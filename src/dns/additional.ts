@@ -17,7 +17,7 @@ import { isInZone, parentName } from './name.js';
 import { TYPE_CODES } from './records.js';
 import type { Placed, RRset } from './rrset.js';
 import { encodeName } from './wire-name.js';
-import type { ZoneNode } from './zone.js';
+import { rrsetAt, type ZoneNode } from './zone.js';
 
 const T = TYPE_CODES;
 
@@ -72,7 +72,7 @@ function addressesOf(apex: string, lookup: NodeLookup, hasCuts: boolean, targets
     }
     if (!glue && hasCuts && atOrBelowCut(apex, lookup, t)) continue;
     for (const code of [T.A, T.AAAA]) {
-      const set = node.rrsets.get(code);
+      const set = rrsetAt(node, code);
       if (set) placed.push(owner ? { set, owner } : { set });
     }
   }

@@ -9,7 +9,7 @@ import { RCODE, TYPE } from './codes.js';
 import { TYPE_CODES } from './records.js';
 import type { Placed, RRset } from './rrset.js';
 import { encodeName } from './wire-name.js';
-import { servedZone, type Snapshot, type Zone, type ZoneNode } from './zone.js';
+import { rrsetAt, servedZone, type Snapshot, type Zone, type ZoneNode } from './zone.js';
 
 /** How many CNAME/DNAME hops one answer follows; matches the limit resolvers and CoreDNS's file plugin use. */
 export const MAX_CHAIN = 8;
@@ -115,7 +115,7 @@ function walkDown(snap: Snapshot, zone: Zone, name: string, qtype: number, res: 
       referral(node, res);
       return true;
     }
-    const dname = a !== name ? node.rrsets.get(T.DNAME) : undefined;
+    const dname = a !== name ? rrsetAt(node, T.DNAME) : undefined;
     if (dname) {
       substitute(snap, dname, a, name, qtype, res, chain);
       return true;
@@ -125,7 +125,7 @@ function walkDown(snap: Snapshot, zone: Zone, name: string, qtype: number, res: 
 }
 
 function referral(cut: ZoneNode, res: Resolution): void {
-  const ns = cut.rrsets.get(T.NS) as RRset<'NS'>;
+  const ns = rrsetAt(cut, T.NS) as RRset<'NS'>;
   // RFC 1034 §4.3.2 step 3b: a referral is not authoritative, unless a CNAME we own already answered part of it.
   if (res.answer.length === 0) res.aa = false;
   res.authority.push({ set: ns });
@@ -159,13 +159,13 @@ function answerFrom(snap: Snapshot, zone: Zone, node: ZoneNode, qtype: number, r
     }
     return;
   }
-  const set = node.rrsets.get(qtype);
+  const set = rrsetAt(node, qtype);
   if (set) {
     res.answer.push(placed(set));
     additional(node, set, res);
     return;
   }
-  const cname = node.rrsets.get(T.CNAME) as RRset<'CNAME'> | undefined;
+  const cname = rrsetAt(node, T.CNAME) as RRset<'CNAME'> | undefined;
   if (cname) {
     res.answer.push(placed(cname));
     follow(snap, cname.data[0] as string, qtype, res, chain);

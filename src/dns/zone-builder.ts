@@ -24,7 +24,7 @@ import { finalData, mergeAtName, rdataKey, type PendingSet } from './name-merge.
 import { TYPE_CODES, type RDataByType, type RecordType, type ServedType } from './records.js';
 import { makeRRset, type Placed, type RRset } from './rrset.js';
 import { ShardedMap } from './sharded-map.js';
-import type { Snapshot, Zone, ZoneNode } from './zone.js';
+import { rrsetAt, type Snapshot, type Zone, type ZoneNode } from './zone.js';
 import type { ZoneConfig } from './zone-config.js';
 import type { RRsetInput, RRsetRejection } from './zone-input.js';
 
@@ -44,7 +44,6 @@ export interface BuildResult {
 /** A node while its snapshot is being built; published as a ZoneNode, never changed after. */
 interface BuildNode {
   name: string;
-  rrsets: ReadonlyMap<number, RRset>;
   ordered: readonly RRset[];
   cut: boolean;
   additional: ReadonlyMap<RRset, readonly Placed[]>;
@@ -73,7 +72,7 @@ interface ReadIndex {
   reads: Map<string, readonly string[]>;
 }
 
-const NO_RRSETS: ReadonlyMap<number, RRset> = new Map();
+const NO_SETS: readonly RRset[] = [];
 
 export class SnapshotBuilder {
   private readonly apexes: string[];
@@ -139,7 +138,7 @@ export class SnapshotBuilder {
       let hasDnames = false;
       for (const n of nodes.values()) {
         hasCuts ||= n.cut;
-        hasDnames ||= n.rrsets.has(TYPE_CODES.DNAME);
+        hasDnames ||= rrsetAt(n, TYPE_CODES.DNAME) !== undefined;
       }
       const reads: ReadIndex = { readers: new Map(), reads: new Map() };
       const lookup = (n: string): ZoneNode | undefined => nodes.get(n);
@@ -324,7 +323,7 @@ function encodeSets(name: string, types: ReadonlyMap<ServedType, PendingSet>, pr
   const sets: RRset[] = [];
   for (const p of types.values()) {
     const data = finalData(p);
-    const before = previous?.rrsets.get(TYPE_CODES[p.type]);
+    const before = previous && rrsetAt(previous, TYPE_CODES[p.type]);
     // Compared here rather than through a content key kept per RRset: a key is a string per record, kept for the snapshot's life.
     sets.push(before !== undefined && before.ttl === p.ttl && sameData(before.data, data) ? before : makeRRset(name, p.type, p.ttl, data));
   }
@@ -339,11 +338,11 @@ function sameData(a: readonly RDataByType[RecordType][], b: readonly RDataByType
 
 function dataNode(name: string, sets: readonly RRset[], cut: boolean): BuildNode {
   const ordered = [...sets].sort((a, b) => a.typeCode - b.typeCode);
-  return { name, rrsets: new Map(ordered.map((s) => [s.typeCode, s])), ordered, cut, additional: NO_ADDITIONAL };
+  return { name, ordered, cut, additional: NO_ADDITIONAL };
 }
 
 function emptyNode(name: string): BuildNode {
-  return { name, rrsets: NO_RRSETS, ordered: [], cut: false, additional: NO_ADDITIONAL };
+  return { name, ordered: NO_SETS, cut: false, additional: NO_ADDITIONAL };
 }
 
 function synthesized(cfg: ZoneConfig, serial: number): { soa: RRset<'SOA'>; negativeSoa: RRset<'SOA'>; apexNs: RRset<'NS'> } {
@@ -397,8 +396,8 @@ function readChanged(before: ZoneNode | undefined, after: ZoneNode | undefined):
   if (!before || !after) return before !== after;
   return (
     before.cut !== after.cut ||
-    before.rrsets.get(TYPE_CODES.A) !== after.rrsets.get(TYPE_CODES.A) ||
-    before.rrsets.get(TYPE_CODES.AAAA) !== after.rrsets.get(TYPE_CODES.AAAA)
+    rrsetAt(before, TYPE_CODES.A) !== rrsetAt(after, TYPE_CODES.A) ||
+    rrsetAt(before, TYPE_CODES.AAAA) !== rrsetAt(after, TYPE_CODES.AAAA)
   );
 }
 

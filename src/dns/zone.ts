@@ -9,9 +9,11 @@ import { parentName } from './name.js';
 
 export interface ZoneNode {
   readonly name: string;
-  /** RRsets by numeric type; empty for an empty non-terminal. */
-  readonly rrsets: ReadonlyMap<number, RRset>;
-  /** RRsets in ascending type order, for ANY. */
+  /**
+   * RRsets in ascending type order; empty for an empty non-terminal. A name
+   * has a few at most, so rrsetAt scans them: a Map per name would cost more
+   * than the name's records.
+   */
   readonly ordered: readonly RRset[];
   /** NS below the apex: a zone cut, answered with a referral. */
   readonly cut: boolean;
@@ -46,6 +48,17 @@ export interface Snapshot {
   readonly builtAt: number;
   readonly zones: ReadonlyMap<string, Zone>;
   readonly stats: SnapshotStats;
+}
+
+/** The RRset of numeric type `type` at `node`, if it has one. */
+export function rrsetAt(node: ZoneNode, type: number): RRset | undefined {
+  const sets = node.ordered;
+  for (let i = 0; i < sets.length; i++) {
+    const set = sets[i] as RRset;
+    if (set.typeCode === type) return set;
+    if (set.typeCode > type) return undefined;
+  }
+  return undefined;
 }
 
 /** The most specific served zone holding `name`: one map lookup per label. */
