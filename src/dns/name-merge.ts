@@ -26,6 +26,8 @@ export interface PendingSet {
   /** Locality of each datum (its nearest origin); see RRsetOrigin.locality. */
   localities: number[];
   origins: RRsetOrigin[];
+  /** The first input's data array: what an RRset made of that one input holds itself, rather than a copy. */
+  firstData: readonly RDataByType[ServedType][];
   /** Wire size of the RRset so far, owner names included. */
   wireBytes: number;
 }
@@ -79,7 +81,7 @@ export function mergeAtName(name: string, inputs: readonly RRsetInput[], reject:
       continue;
     }
     let set = existing;
-    if (!set) types.set(input.type, (set = { type: input.type, ttl: input.ttl, data: [], keys: new Map(), localities: [], origins: [], wireBytes: 0 }));
+    if (!set) types.set(input.type, (set = { type: input.type, ttl: input.ttl, data: [], keys: new Map(), localities: [], origins: [], firstData: input.data, wireBytes: 0 }));
     // RFC 2181 §5.2: one TTL per RRset; the lowest wins so no resolver caches longer than any owner asked.
     set.ttl = Math.min(set.ttl, input.ttl);
     const locality = input.origin.locality ?? 0;
@@ -144,10 +146,13 @@ export function rdataKey(d: RDataByType[RecordType]): string {
  * then target order); MX, SRV and NAPTR then sort by their priority fields so
  * the set reads the way a client will use it.
  */
-export function finalData(p: PendingSet): RDataByType[ServedType][] {
+export function finalData(p: PendingSet): readonly RDataByType[ServedType][] {
   const order = p.data.map((_, i) => i);
   if (p.localities.some((l) => l !== 0)) order.sort((a, b) => (p.localities[a] as number) - (p.localities[b] as number) || a - b);
-  return sortedData(p.type, order.map((i) => p.data[i] as RDataByType[ServedType]));
+  const data = sortedData(p.type, order.map((i) => p.data[i] as RDataByType[ServedType]));
+  // Most names have one input: its array, when it holds the same records in the same order, is kept instead of a second one.
+  const first = p.firstData;
+  return p.origins.length === 1 && first.length === data.length && data.every((d, i) => d === first[i]) ? first : data;
 }
 
 function sortedData<T extends ServedType>(type: T, data: RDataByType[T][]): RDataByType[T][] {
