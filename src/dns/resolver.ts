@@ -61,16 +61,9 @@ function cnameSet(owner: string, ttl: number, target: string, targetWire: Buffer
   head.writeUInt16BE(1, 2);
   head.writeUInt32BE(ttl, 4);
   head.writeUInt16BE(targetWire.length, 8);
-  const body = Buffer.concat([head, targetWire]);
-  return {
-    name: owner,
-    type: 'CNAME',
-    typeCode: T.CNAME,
-    ttl,
-    data: [target],
-    ownerLength: ownerWire.length,
-    wire: Buffer.concat([ownerWire, body]),
-  };
+  // Its own buffer, not a slab's (wire-slab.ts): it lives for one query.
+  const slab = Buffer.concat([ownerWire, head, targetWire]);
+  return { name: owner, type: 'CNAME', typeCode: T.CNAME, ttl, data: [target], ownerLength: ownerWire.length, slab, offset: 0, byteLength: slab.length };
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
  * Writes a reply message. Records arrive pre-encoded (rrset.ts), so a reply
  * is a 12-byte header, the question bytes exactly as the client sent them,
- * and the RRsets' buffers, joined once. No compression: CoreDNS unpacks and
- * re-packs every reply for its client anyway.
+ * and the RRsets' bytes, sized first and then copied into the one buffer
+ * that is returned: nothing else is allocated per reply. No compression:
+ * CoreDNS unpacks and re-packs every reply for its client anyway.
  */
-import { wireUnderOwner, type Placed } from './rrset.js';
+import { copyRRset, wireLengthUnder, type Placed } from './rrset.js';
 
 export const MAX_MESSAGE_BYTES = 65535;
 /** The UDP size we advertise in our OPT; CoreDNS replaces it with its own towards the client. */
@@ -48,61 +49,70 @@ const EMPTY: ReplySections = { answer: [], authority: [], additional: [] };
  * SERVFAIL. TC is never set: CoreDNS truncates per client transport.
  */
 export function writeReply(h: ReplyHeader, q: ReplyQuestion | undefined, s: ReplySections = EMPTY, edns?: ReplyEdns): Buffer | undefined {
-  const parts: Buffer[] = [];
-  const header = Buffer.alloc(12);
-  parts.push(header);
-  let size = 12;
-  if (q) {
-    const tail = Buffer.allocUnsafe(4);
-    tail.writeUInt16BE(q.qtype, 0);
-    tail.writeUInt16BE(q.qclass, 2);
-    parts.push(q.qnameWire, tail);
-    size += q.qnameWire.length + 4;
-  }
-  const an = pushSection(parts, s.answer);
-  const ns = pushSection(parts, s.authority);
-  const mainSize = size + an.bytes + ns.bytes;
-  const opt = edns ? optRecord(h.rcode, edns.dnssecOk) : undefined;
-  let ar = pushSection(parts, s.additional);
-  let total = mainSize + ar.bytes + (opt ? opt.length : 0);
-  if (total > MAX_MESSAGE_BYTES && ar.count > 0) {
-    parts.length -= ar.parts;
-    total -= ar.bytes;
-    ar = { count: 0, bytes: 0, parts: 0 };
-  }
+  const questionBytes = q ? q.qnameWire.length + 4 : 0;
+  const optBytes = edns ? OPT_BYTES : 0;
+  let additional = s.additional;
+  let total = 12 + questionBytes + sectionBytes(s.answer) + sectionBytes(s.authority) + optBytes;
+  const additionalBytes = sectionBytes(additional);
+  if (total + additionalBytes > MAX_MESSAGE_BYTES) additional = NONE;
+  else total += additionalBytes;
   if (total > MAX_MESSAGE_BYTES) return undefined;
-  if (opt) parts.push(opt);
 
-  header.writeUInt16BE(h.id, 0);
+  const out = Buffer.allocUnsafe(total);
+  out.writeUInt16BE(h.id, 0);
   const opcodeBits = h.queryFlags & 0x7800;
-  const flags = FLAG_QR | opcodeBits | (h.aa ? FLAG_AA : 0) | (h.queryFlags & (FLAG_RD | FLAG_CD)) | (h.rcode & 0xf);
-  header.writeUInt16BE(flags, 2);
-  header.writeUInt16BE(q ? 1 : 0, 4);
-  header.writeUInt16BE(an.count, 6);
-  header.writeUInt16BE(ns.count, 8);
-  header.writeUInt16BE(ar.count + (opt ? 1 : 0), 10);
-  return Buffer.concat(parts, total);
+  out.writeUInt16BE(FLAG_QR | opcodeBits | (h.aa ? FLAG_AA : 0) | (h.queryFlags & (FLAG_RD | FLAG_CD)) | (h.rcode & 0xf), 2);
+  out.writeUInt16BE(q ? 1 : 0, 4);
+  out.writeUInt16BE(recordCount(s.answer), 6);
+  out.writeUInt16BE(recordCount(s.authority), 8);
+  out.writeUInt16BE(recordCount(additional) + (edns ? 1 : 0), 10);
+  let at = 12;
+  if (q) {
+    at += q.qnameWire.copy(out, at);
+    at = out.writeUInt16BE(q.qtype, at);
+    at = out.writeUInt16BE(q.qclass, at);
+  }
+  at = writeSection(out, at, s.answer);
+  at = writeSection(out, at, s.authority);
+  at = writeSection(out, at, additional);
+  if (edns) writeOpt(out, at, h.rcode, edns.dnssecOk);
+  return out;
 }
 
-function pushSection(parts: Buffer[], section: readonly Placed[]): { count: number; bytes: number; parts: number } {
-  let count = 0;
+const NONE: readonly Placed[] = [];
+
+function sectionBytes(section: readonly Placed[]): number {
   let bytes = 0;
-  for (const p of section) {
-    const buf = p.owner ? wireUnderOwner(p.set, p.owner) : p.set.wire;
-    parts.push(buf);
-    bytes += buf.length;
-    count += p.set.data.length;
+  for (let i = 0; i < section.length; i++) {
+    const p = section[i] as Placed;
+    bytes += p.owner ? wireLengthUnder(p.set, p.owner.length) : p.set.byteLength;
   }
-  return { count, bytes, parts: section.length };
+  return bytes;
 }
+
+function recordCount(section: readonly Placed[]): number {
+  let count = 0;
+  for (let i = 0; i < section.length; i++) count += (section[i] as Placed).set.data.length;
+  return count;
+}
+
+function writeSection(out: Buffer, at: number, section: readonly Placed[]): number {
+  for (let i = 0; i < section.length; i++) {
+    const p = section[i] as Placed;
+    at = copyRRset(p.set, out, at, p.owner);
+  }
+  return at;
+}
+
+const OPT_BYTES = 11;
 
 /** RFC 6891 §6.1.2: root owner, class = UDP size, TTL = extended rcode, version 0, DO. No options. */
-function optRecord(rcode: number, dnssecOk: boolean): Buffer {
-  const b = Buffer.alloc(11);
-  b.writeUInt16BE(41, 1);
-  b.writeUInt16BE(ADVERTISED_UDP_SIZE, 3);
-  b[5] = (rcode >>> 4) & 0xff;
-  b[6] = 0;
-  b.writeUInt16BE(dnssecOk ? 0x8000 : 0, 7);
-  return b;
+function writeOpt(out: Buffer, at: number, rcode: number, dnssecOk: boolean): void {
+  out[at] = 0;
+  out.writeUInt16BE(41, at + 1);
+  out.writeUInt16BE(ADVERTISED_UDP_SIZE, at + 3);
+  out[at + 5] = (rcode >>> 4) & 0xff;
+  out[at + 6] = 0;
+  out.writeUInt16BE(dnssecOk ? 0x8000 : 0, at + 7);
+  out.writeUInt16BE(0, at + 9);
 }

@@ -2,17 +2,19 @@
  * An RRset ready for the wire. Its records are encoded once, when a snapshot
  * is built, so answering a query copies bytes instead of encoding records.
  *
- * One RRset is one Buffer and the data array the builder was given, nothing
- * per record: at telco scale a zone holds about one RRset per record, and
- * every extra object per record (a record view, a Buffer per body, a Buffer
- * for the owner) costs about 100 bytes of heap each. What the rare paths need
- * (the bodies under another owner, for wildcards) is read back off `wire`.
+ * One RRset is its place in a shared slab (wire-slab.ts) and the data array
+ * the builder was given, nothing per record: at telco scale a zone holds
+ * about one RRset per record, and every object per record (a record view, a
+ * Buffer per body, a Buffer for the owner) costs about 100 bytes of heap.
+ * What the rare paths need (the bodies under another owner, for wildcards)
+ * is read back off the wire bytes.
  */
 import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
 import { type RecordType, type RDataByType, type ResourceRecord, TYPE_CODES } from './records.js';
 import { encodeName } from './wire-name.js';
 import { wireLength } from './name.js';
+import { reserveWire } from './wire-slab.js';
 
 export interface RRset<T extends RecordType = RecordType> {
   /** Canonical owner name. */
@@ -24,8 +26,14 @@ export interface RRset<T extends RecordType = RecordType> {
   readonly data: readonly RDataByType[T][];
   /** Bytes of the uncompressed owner name that starts every record in `wire`. */
   readonly ownerLength: number;
-  /** Owner name, then type, class, TTL, rdlength and rdata, for every record: the RRset as it goes out under its own name. */
-  readonly wire: Buffer;
+  /**
+   * `slab[offset, offset + byteLength)`: owner name, then type, class, TTL,
+   * rdlength and rdata, for every record; the RRset as it goes out under its
+   * own name. Shared with other RRsets' bytes: read, never written.
+   */
+  readonly slab: Buffer;
+  readonly offset: number;
+  readonly byteLength: number;
 }
 
 /** An RRset placed in a section of a reply; `owner` replaces its owner name (wildcard synthesis). */
@@ -37,26 +45,57 @@ export interface Placed {
 /** Builds a wire-ready RRset. `data` must already be validated (dns-packet checks nothing). */
 export function makeRRset<T extends RecordType>(name: string, type: T, ttl: number, data: readonly RDataByType[T][]): RRset<T> {
   const ownerWire = encodeName(name);
-  const parts: Buffer[] = [];
-  for (const d of data) parts.push(ownerWire, encodeBody({ name, type, ttl, data: d }));
-  return { name, type, typeCode: TYPE_CODES[type], ttl, data, ownerLength: ownerWire.length, wire: Buffer.concat(parts) };
+  const bodies = data.map((d) => encodeBody({ name, type, ttl, data: d }));
+  return wireRRset(name, type, ttl, data, ownerWire, bodies);
 }
 
-/** Per record: its type, class, TTL, rdlength and rdata, without the owner name (views into `set.wire`). */
+/** An RRset of records already encoded: `bodies` are each record's bytes after its owner name. */
+export function wireRRset<T extends RecordType>(name: string, type: T, ttl: number, data: readonly RDataByType[T][], ownerWire: Buffer, bodies: readonly Buffer[]): RRset<T> {
+  let byteLength = 0;
+  for (const b of bodies) byteLength += ownerWire.length + b.length;
+  const { slab, offset } = reserveWire(byteLength);
+  let at = offset;
+  for (const b of bodies) {
+    at += ownerWire.copy(slab, at);
+    at += b.copy(slab, at);
+  }
+  return { name, type, typeCode: TYPE_CODES[type], ttl, data, ownerLength: ownerWire.length, slab, offset, byteLength };
+}
+
+/** The RRset's bytes under its own name (a view, not a copy). */
+export function rrsetWire(set: RRset): Buffer {
+  return set.slab.subarray(set.offset, set.offset + set.byteLength);
+}
+
+/** Per record: its type, class, TTL, rdlength and rdata, without the owner name (views into the slab). */
 export function recordBodies(set: RRset): Buffer[] {
   const bodies: Buffer[] = [];
-  const wire = set.wire;
-  for (let at = set.ownerLength; at < wire.length; ) {
-    const end = at + 10 + wire.readUInt16BE(at + 8);
-    bodies.push(wire.subarray(at, end));
-    at = end + set.ownerLength;
+  const end = set.offset + set.byteLength;
+  for (let at = set.offset + set.ownerLength; at < end; ) {
+    const next = at + 10 + set.slab.readUInt16BE(at + 8);
+    bodies.push(set.slab.subarray(at, next));
+    at = next + set.ownerLength;
   }
   return bodies;
 }
 
-/** The same records under another owner name (wildcard synthesis), as wire bytes. */
-export function wireUnderOwner(set: RRset, ownerWire: Buffer): Buffer {
-  return Buffer.concat(recordBodies(set).flatMap((b) => [ownerWire, b]));
+/** Bytes the RRset takes on the wire under an owner name of `ownerLength` bytes. */
+export function wireLengthUnder(set: RRset, ownerLength: number): number {
+  return set.byteLength + set.data.length * (ownerLength - set.ownerLength);
+}
+
+/** Copies the RRset's records into `out` at `at` under `owner` (wildcard synthesis), or under its own name; returns the new end. */
+export function copyRRset(set: RRset, out: Buffer, at: number, owner?: Buffer): number {
+  const slab = set.slab;
+  if (owner === undefined) return at + slab.copy(out, at, set.offset, set.offset + set.byteLength);
+  const end = set.offset + set.byteLength;
+  for (let pos = set.offset + set.ownerLength; pos < end; ) {
+    const next = pos + 10 + slab.readUInt16BE(pos + 8);
+    at += owner.copy(out, at);
+    at += slab.copy(out, at, pos, next);
+    pos = next + set.ownerLength;
+  }
+  return at;
 }
 
 function encodeBody(rr: ResourceRecord): Buffer {
@@ -65,7 +104,7 @@ function encodeBody(rr: ResourceRecord): Buffer {
   const answer = { name: '.', type: rr.type, class: 'IN', ttl: rr.ttl, data } as unknown as Answer;
   const packet = dnsPacket.encode({ type: 'response', id: 0, flags: 0, answers: [answer] });
   // 12 header bytes, then the root owner name (one zero byte), then the body.
-  return Buffer.from(packet.subarray(13));
+  return packet.subarray(13);
 }
 
 /** Rdata length on the wire, from the parsed data, without encoding it. */

@@ -1,6 +1,6 @@
 /** Pre-encoded RRsets: the size the builder predicts is the size that goes on the wire. */
 import assert from 'node:assert/strict';
-import { makeRRset, rdataLength, recordBodies, wireUnderOwner } from '../../../src/dns/rrset.js';
+import { copyRRset, makeRRset, rdataLength, recordBodies, rrsetWire, wireLengthUnder, type RRset } from '../../../src/dns/rrset.js';
 import type { RDataByType, RecordType } from '../../../src/dns/records.js';
 
 const samples: { [T in RecordType]: RDataByType[T] } = {
@@ -30,7 +30,7 @@ describe('rrset encoding', () => {
 });
 
 describe('rrset wire', () => {
-  it('holds every record under its owner, and gives the bodies back under another owner', () => {
+  it('holds every record under its owner, and copies the bodies under another owner', () => {
     const data: RDataByType['SRV'][] = [
       { priority: 10, weight: 60, port: 5060, target: 'a.example.test' },
       { priority: 20, weight: 0, port: 5061, target: 'much-longer-target-name.example.test' },
@@ -40,10 +40,34 @@ describe('rrset wire', () => {
     const bodies = recordBodies(set);
     assert.equal(bodies.length, 3);
     assert.equal(set.ownerLength, 24);
-    assert.deepEqual(set.wire, Buffer.concat(bodies.flatMap((b) => [set.wire.subarray(0, set.ownerLength), b])));
+    const wire = rrsetWire(set);
+    const ownerWire = wire.subarray(0, set.ownerLength);
+    assert.deepEqual(wire, Buffer.concat(bodies.flatMap((b) => [ownerWire, b])));
+
+    // Under another owner (wildcard synthesis): each body follows the new name, and the length says so beforehand.
     const other = Buffer.from('\x01x\x04test\x00', 'latin1');
-    const moved = wireUnderOwner(set, other);
-    assert.equal(moved.length, set.wire.length - 3 * (set.ownerLength - other.length));
-    assert.deepEqual(recordBodies({ ...set, ownerLength: other.length, wire: moved }), bodies);
+    const out = Buffer.alloc(wireLengthUnder(set, other.length) + 2, 0xee);
+    const end = copyRRset(set, out, 1, other);
+    assert.equal(end, out.length - 1);
+    assert.deepEqual(out.subarray(1, end), Buffer.concat(bodies.flatMap((b) => [other, b])));
+    assert.equal(out[0], 0xee);
+    assert.equal(out[end], 0xee);
+    const own = Buffer.alloc(set.byteLength);
+    assert.equal(copyRRset(set, own, 0), own.length);
+    assert.deepEqual(own, wire);
+  });
+
+  it('packs RRsets side by side in shared slabs, and never lets one overwrite another', () => {
+    const sets: RRset[] = [];
+    const wires: Buffer[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const set = makeRRset(`h${i}.example.test`, 'A', 60, [`192.0.2.${i % 250}`]);
+      sets.push(set);
+      wires.push(Buffer.from(rrsetWire(set)));
+    }
+    assert.ok(new Set(sets.map((s) => s.slab)).size < 20, 'small RRsets share slabs');
+    const big = makeRRset('big.example.test', 'TXT', 60, [Array.from({ length: 40 }, () => Buffer.alloc(200, 'b'))]);
+    assert.equal(big.offset, 0, 'a large RRset has a buffer of its own');
+    sets.forEach((s, i) => assert.deepEqual(rrsetWire(s), wires[i]));
   });
 });

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { TYPE_CODES } from '../../../src/dns/records.js';
-import type { RRset } from '../../../src/dns/rrset.js';
+import { rrsetWire, type RRset } from '../../../src/dns/rrset.js';
 import { rrsetAt, type Snapshot } from '../../../src/dns/zone.js';
 import { DEFAULT_ZONE_SETTINGS, zoneConfig } from '../../../src/dns/zone-config.js';
 import { problemId, type EndpointObject } from '../../../src/endpoint/endpoint.js';
@@ -88,12 +88,12 @@ export function describeSnapshot(s: Snapshot): string[] {
   const hex = (b: Buffer) => b.toString('hex');
   const lines: string[] = [`serial ${s.serial} stats ${JSON.stringify({ ...s.stats, recordsByType: Object.fromEntries(Object.entries(s.stats.recordsByType).sort()) })}`];
   for (const zone of [...s.zones.values()].sort((a, b) => (a.apex < b.apex ? -1 : 1))) {
-    lines.push(`zone ${zone.apex} cuts=${zone.hasCuts} dnames=${zone.hasDnames} soa=${hex(zone.soa.wire)} neg=${hex(zone.negativeSoa.wire)} ns=${hex(zone.apexNs.wire)} names=${zone.nodes.size}`);
+    lines.push(`zone ${zone.apex} cuts=${zone.hasCuts} dnames=${zone.hasDnames} soa=${hex(rrsetWire(zone.soa))} neg=${hex(rrsetWire(zone.negativeSoa))} ns=${hex(rrsetWire(zone.apexNs))} names=${zone.nodes.size}`);
     for (const node of [...zone.nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
       lines.push(`  ${node.name} cut=${node.cut} types=${node.ordered.map((s) => s.typeCode).join(',')}`);
       for (const set of node.ordered) {
-        lines.push(`    ${set.type} ${set.ttl} ${hex(set.wire)}`);
-        for (const p of node.additional.get(set) ?? []) lines.push(`      + ${p.set.name} ${p.set.type} ${hex(p.set.wire)}${p.owner ? ` as ${hex(p.owner)}` : ''}`);
+        lines.push(`    ${set.type} ${set.ttl} ${hex(rrsetWire(set))}`);
+        for (const p of node.additional.get(set) ?? []) lines.push(`      + ${p.set.name} ${p.set.type} ${hex(rrsetWire(p.set))}${p.owner ? ` as ${hex(p.owner)}` : ''}`);
       }
       const indexed = new Set<RRset>(node.ordered);
       assert.ok(node.ordered.every((x) => indexed.has(x)), `${node.name}: rrsets and ordered agree`);
