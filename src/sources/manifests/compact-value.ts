@@ -5,10 +5,11 @@
  * The YAML parser leaves two kinds of slack that together are most of a kept
  * endpoint's size (about 900 bytes for a one-target endpoint, 500 after): its
  * arrays grow by push and keep room for 16 more elements, and its strings are
- * built by concatenation, a chain of V8 cons strings per scalar. Arrays are
- * copied to their length; strings are internalized (used as a property key),
- * which makes them flat and shares each distinct value (record types,
- * repeated targets) among every endpoint that has it.
+ * built by concatenation, a chain of V8 cons strings per scalar (a plain
+ * scalar is instead a slice that keeps the whole file's text alive). Arrays
+ * are copied to their length; strings are copied flat, through JSON, the
+ * quickest copy V8 offers (about 1 µs a string; interning them as property
+ * keys also shares repeated values but takes twice as long, for 1 % less).
  */
 export function compactValue(value: unknown): unknown {
   if (typeof value === 'string') return flatString(value);
@@ -21,5 +22,5 @@ export function compactValue(value: unknown): unknown {
 }
 
 function flatString(s: string): string {
-  return Object.keys({ [s]: 0 })[0] as string;
+  return JSON.parse(JSON.stringify(s)) as string;
 }
