@@ -5,10 +5,12 @@
  * `file` and NSD on the same records, from the same run. Bytes per record:
  * (RSS at the largest size − RSS at the smallest) / (records between them).
  *
- *   node dist/bench/memory.js [--records 1000,10000,100000] [--workers 2]
+ *   node dist/bench/memory.js [--records 1000,10000,100000] [--workers 2] [--format json-in-yaml|yaml|json]
  *
  * --workers adds a crdns row per count (0: none): serving workers each hold a
  * snapshot replica, and their first answer is asked of the last worker.
+ * --format is how the folder's one file is written (synthetic-zone.ts); the
+ * time to the first answer is mostly parsing it.
  *
  * "First answer": the A record of the zone's last host, asked every 20 ms
  * (over gRPC for crdns, UDP for the others) until it comes back. RSS is read
@@ -25,10 +27,12 @@ import { freePort, udpExchange } from '../test/harness/coredns.js';
 import { CRDNS_MAIN } from '../test/harness/crdns-process.js';
 import { nsdConfig } from '../test/harness/nsd.js';
 import { peerBin, requireTool } from '../test/harness/peers.js';
-import { syntheticZone, toManifest, toZoneFile } from './synthetic-zone.js';
+import { manifestFileName, syntheticZone, toManifest, toZoneFile, type ManifestFormat } from './synthetic-zone.js';
 import { treeRssMiB } from './process-tree.js';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '1000,10000,100000' }, workers: { type: 'string', default: '2' } } });
+const { values } = parseArgs({ options: { records: { type: 'string', default: '1000,10000,100000' }, workers: { type: 'string', default: '2' }, format: { type: 'string', default: 'json-in-yaml' } } });
+const FORMAT = values.format as ManifestFormat;
+if (!['json-in-yaml', 'yaml', 'json'].includes(FORMAT)) throw new Error(`--format: json-in-yaml, yaml or json, not ${FORMAT}`);
 const WORKER_COUNTS = (values.workers as string).split(',').map(Number).filter((n) => n > 1);
 const SIZES = (values.records as string).split(',').map(Number);
 const ZONE = 'mem.test';
@@ -80,7 +84,7 @@ async function main(): Promise<void> {
       const last = `nf${hosts - 1}.${ZONE}`;
       const manifests = path.join(dir, 'manifests');
       await mkdir(manifests);
-      await writeFile(path.join(manifests, 'zone.yaml'), toManifest(zone));
+      await writeFile(path.join(manifests, manifestFileName(FORMAT)), toManifest(zone, 100, FORMAT));
       const zoneFile = path.join(dir, `db.${ZONE}`);
       await writeFile(zoneFile, toZoneFile(zone, 1));
       const records = zone.records.length;
@@ -121,7 +125,7 @@ async function main(): Promise<void> {
     }
   }
 
-  console.log(`\nMemory and start-up, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node.js ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end, ${new Date().toISOString()}`);
+  console.log(`\nMemory and start-up, manifests as ${FORMAT}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node.js ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end, ${new Date().toISOString()}`);
   console.log(`| server | ${SIZES.map((s) => `${s.toLocaleString('en')} records: RSS MiB / first answer s`).join(' | ')} | bytes per record |`);
   console.log(`|---|${SIZES.map(() => '---|').join('')}---|`);
   const perRecord = new Map<string, number>();

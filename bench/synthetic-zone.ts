@@ -37,19 +37,42 @@ export function syntheticZone(zone: string, hosts: number): SyntheticZone {
   return { zone, records, queries };
 }
 
-export function toManifest(z: SyntheticZone, objectSize = 100): string {
-  const docs: string[] = [];
+/**
+ * How the manifests are written: `json-in-yaml` (one JSON document per YAML
+ * document; what these benchmarks used first), `yaml` (block style, as
+ * `kubectl get -o yaml` and Helm write it) or `json` (one `List`, for a
+ * `.json` file).
+ */
+export type ManifestFormat = 'json-in-yaml' | 'yaml' | 'json';
+
+export function manifestFileName(format: ManifestFormat): string {
+  return format === 'json' ? 'zone.json' : 'zone.yaml';
+}
+
+export function toManifest(z: SyntheticZone, objectSize = 100, format: ManifestFormat = 'json-in-yaml'): string {
   const byKey = new Map<string, SyntheticRecord[]>();
   for (const r of z.records) {
     const key = `${r.name}|${r.type}`;
     byKey.set(key, [...(byKey.get(key) ?? []), r]);
   }
   const endpoints = [...byKey.values()].map((rs) => ({ dnsName: rs[0]?.name, recordType: rs[0]?.type, recordTTL: rs[0]?.ttl, targets: rs.map((r) => r.target) }));
+  const docs: { apiVersion: string; kind: string; metadata: { name: string; namespace: string }; spec: { endpoints: typeof endpoints } }[] = [];
   for (let i = 0; i < endpoints.length; i += objectSize) {
-    const doc = { apiVersion: 'externaldns.k8s.io/v1alpha1', kind: 'DNSEndpoint', metadata: { name: `bench-${i / objectSize}`, namespace: 'bench' }, spec: { endpoints: endpoints.slice(i, i + objectSize) } };
-    docs.push(JSON.stringify(doc));
+    docs.push({ apiVersion: 'externaldns.k8s.io/v1alpha1', kind: 'DNSEndpoint', metadata: { name: `bench-${i / objectSize}`, namespace: 'bench' }, spec: { endpoints: endpoints.slice(i, i + objectSize) } });
   }
-  return docs.join('\n---\n');
+  if (format === 'json') return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs });
+  if (format === 'json-in-yaml') return docs.map((d) => JSON.stringify(d)).join('\n---\n');
+  return docs.map(blockYaml).join('---\n');
+}
+
+/** One DNSEndpoint in block-style YAML; the benchmark's values need no quoting beyond what is done here. */
+function blockYaml(d: { metadata: { name: string; namespace: string }; spec: { endpoints: { dnsName?: string; recordType?: string; recordTTL?: number; targets: string[] }[] } }): string {
+  const lines = ['apiVersion: externaldns.k8s.io/v1alpha1', 'kind: DNSEndpoint', 'metadata:', `  name: ${d.metadata.name}`, `  namespace: ${d.metadata.namespace}`, 'spec:', '  endpoints:'];
+  for (const e of d.spec.endpoints) {
+    lines.push(`  - dnsName: ${e.dnsName}`, `    recordType: ${e.recordType}`, `    recordTTL: ${e.recordTTL}`, '    targets:');
+    for (const t of e.targets) lines.push(`    - ${/^[0-9a-zA-Z._:-]+$/.test(t) ? t : JSON.stringify(t)}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** The zone file the peers load; SOA and NS match crdns's defaults for this zone. */
