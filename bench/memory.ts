@@ -14,7 +14,9 @@
  *
  * "First answer": the A record of the zone's last host, asked every 20 ms
  * (over gRPC for crdns, UDP for the others) until it comes back. RSS is read
- * 2 s after that, the whole process tree (NSD forks its server).
+ * 5 s after that, once crdns has collected its build's garbage (heap-trim.ts,
+ * about 1.5 s after the build), with the peak (VmHWM) beside it, for the
+ * whole process tree (NSD forks its server).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -28,7 +30,7 @@ import { CRDNS_MAIN } from '../test/harness/crdns-process.js';
 import { nsdConfig } from '../test/harness/nsd.js';
 import { peerBin, requireTool } from '../test/harness/peers.js';
 import { manifestFileName, syntheticZone, toManifest, toZoneFile, type ManifestFormat } from './synthetic-zone.js';
-import { treeRssMiB } from './process-tree.js';
+import { treePeakMiB, treeRssMiB } from './process-tree.js';
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '1000,10000,100000' }, workers: { type: 'string', default: '2' }, format: { type: 'string', default: 'json-in-yaml' } } });
 const FORMAT = values.format as ManifestFormat;
@@ -43,6 +45,7 @@ interface Measured {
   records: number;
   firstAnswerS: number;
   rssMiB: number;
+  peakMiB: number;
 }
 
 
@@ -62,8 +65,8 @@ async function measure(start: () => ChildProcess, answered: () => Promise<boolea
       await new Promise((r) => setTimeout(r, 20));
     }
     const firstAnswerS = (performance.now() - t0) / 1000;
-    await new Promise((r) => setTimeout(r, 2000));
-    return { records, firstAnswerS, rssMiB: treeRssMiB(child.pid as number) };
+    await new Promise((r) => setTimeout(r, 5000));
+    return { records, firstAnswerS, rssMiB: treeRssMiB(child.pid as number), peakMiB: treePeakMiB(child.pid as number) };
   } finally {
     child.kill('SIGKILL');
     await exited;
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
   const results = new Map<string, Measured[]>();
   const add = (label: string, m: Measured) => {
     results.set(label, [...(results.get(label) ?? []), m]);
-    console.error(`${label}: ${m.records} records, first answer ${m.firstAnswerS.toFixed(2)} s, RSS ${m.rssMiB.toFixed(0)} MiB`);
+    console.error(`${label}: ${m.records} records, first answer ${m.firstAnswerS.toFixed(2)} s, RSS ${m.rssMiB.toFixed(0)} MiB, peak ${m.peakMiB.toFixed(0)} MiB`);
   };
   for (const size of SIZES) {
     const dir = await mkdtemp(path.join(tmpdir(), 'crdns-memory-'));
@@ -126,7 +129,7 @@ async function main(): Promise<void> {
   }
 
   console.log(`\nMemory and start-up, manifests as ${FORMAT}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node.js ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end, ${new Date().toISOString()}`);
-  console.log(`| server | ${SIZES.map((s) => `${s.toLocaleString('en')} records: RSS MiB / first answer s`).join(' | ')} | bytes per record |`);
+  console.log(`| server | ${SIZES.map((s) => `${s.toLocaleString('en')} records: RSS MiB (peak) / first answer s`).join(' | ')} | bytes per record |`);
   console.log(`|---|${SIZES.map(() => '---|').join('')}---|`);
   const perRecord = new Map<string, number>();
   for (const [label, rows] of results) {
@@ -134,7 +137,7 @@ async function main(): Promise<void> {
     const b = rows[rows.length - 1] as Measured;
     const bytes = rows.length > 1 ? ((b.rssMiB - a.rssMiB) * 2 ** 20) / (b.records - a.records) : NaN;
     perRecord.set(label, bytes);
-    console.log(`| ${label} | ${rows.map((m) => `${m.rssMiB.toFixed(0)} / ${m.firstAnswerS.toFixed(2)}`).join(' | ')} | ${Math.round(bytes).toLocaleString('en')} |`);
+    console.log(`| ${label} | ${rows.map((m) => `${m.rssMiB.toFixed(0)} (${m.peakMiB.toFixed(0)}) / ${m.firstAnswerS.toFixed(2)}`).join(' | ')} | ${Math.round(bytes).toLocaleString('en')} |`);
   }
   const ours = perRecord.get('crdns') as number;
   console.log(`\nratios: crdns bytes per record / CoreDNS file's ${(ours / (perRecord.get('CoreDNS file') as number)).toFixed(2)}× (goal ≤ 0.5×), / NSD's ${(ours / (perRecord.get('NSD') as number)).toFixed(2)}×`);

@@ -29,15 +29,25 @@ function tree(pid: number): number[] {
 }
 
 export function treeRssMiB(pid: number): number {
+  return treeStatusKb(pid, 'VmRSS') / 1024;
+}
+
+/** The peak resident memory (VmHWM) of the process and its descendants, summed: an upper bound of the tree's peak. */
+export function treePeakMiB(pid: number): number {
+  return treeStatusKb(pid, 'VmHWM') / 1024;
+}
+
+function treeStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const re = new RegExp(`${field}:\\s+(\\d+) kB`);
   let kb = 0;
   for (const p of tree(pid)) {
     try {
-      kb += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      kb += Number(re.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
     } catch {
       // gone meanwhile
     }
   }
-  return kb / 1024;
+  return kb;
 }
 
 /** User + system CPU seconds used so far by the process and its descendants. */
