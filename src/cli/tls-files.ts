@@ -120,7 +120,14 @@ export class TlsFileProvider implements TlsMaterialSource {
     if (m.cert.equals(next.cert) && m.key.equals(next.key) && m.ca.equals(next.ca)) return 'unchanged';
     this.material = next;
     this.opts.logger.info('TLS files reloaded', { cert: this.paths.cert, notAfter: new X509Certificate(next.cert).validTo });
-    for (const l of this.listeners) l(next);
+    for (const l of this.listeners) {
+      // One listener's failure (a server refusing the context) must not keep the others from the new files.
+      try {
+        l(next);
+      } catch (err) {
+        this.opts.logger.error('a server did not take the reloaded TLS files; it keeps its last good certificate', { reason: (err as Error).message });
+      }
+    }
     return 'changed';
   }
 

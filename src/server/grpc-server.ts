@@ -18,7 +18,7 @@
 import { lookup } from 'node:dns/promises';
 import { chmod } from 'node:fs/promises';
 import http2 from 'node:http2';
-import { isIP, type AddressInfo, type Server as NetServer } from 'node:net';
+import { isIP, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { answerQuery, type QueryOutcome } from '../dns/answer-query.js';
 import type { Snapshot } from '../dns/zone.js';
 import { framedBytesField1, framedEnumField1, ProtobufError, readBytesField1, readStringField1 } from './grpc/protobuf.js';
@@ -59,6 +59,8 @@ export interface GrpcServerOptions {
   observer?: QueryObserver;
   /** How often an idle or busy connection is pinged, and how long a ping may go unanswered (defaults 60 s, 20 s). */
   keepalive?: { timeMs: number; timeoutMs: number };
+  /** How long a request message may take to arrive once its first bytes have (default 10 s). */
+  receiveTimeoutMs?: number;
 }
 
 export const NOT_READY_MESSAGE = 'crdns has not loaded its first complete set of DNSEndpoints yet';
@@ -79,6 +81,10 @@ const BIND_ERRORS: Record<string, string> = {
 };
 
 const QUERY_PATH = '/coredns.dns.DnsService/Query';
+/** application/grpc, optionally +proto or ;params; not application/grpc-web, a different protocol. */
+const GRPC_CONTENT_TYPE = /^application\/grpc(?:$|[+;])/;
+/** How long a request message may take to arrive once it began; checked every tenth of that. */
+const RECEIVE_TIMEOUT_MS = 10_000;
 const CHECK_PATH = '/grpc.health.v1.Health/Check';
 const WATCH_PATH = '/grpc.health.v1.Health/Watch';
 
@@ -114,14 +120,22 @@ function statusHeaders(code: StatusCode, message: string): http2.OutgoingHttpHea
 
 /** A call's end in failure: trailers-only when nothing was sent yet, else trailers after the messages. */
 function fail(stream: http2.ServerHttp2Stream, code: StatusCode, message: string): void {
-  if (stream.destroyed || stream.closed) return;
+  // Once ended, its status is on its way: a second one would throw (trailers sent twice).
+  if (stream.destroyed || stream.closed || stream.writableEnded) return;
   if (!stream.headersSent) {
     stream.respond({ ':status': 200, 'content-type': 'application/grpc', ...statusHeaders(code, message) }, { endStream: true });
   } else {
-    stream.on('wantTrailers', () => stream.sendTrailers(statusHeaders(code, message)));
+    stream.once('wantTrailers', () => stream.sendTrailers(statusHeaders(code, message)));
     stream.end();
   }
 }
+
+/** What a client sent, quoted in a status message: bounded, so an echo cannot outgrow the header limit and cost the connection. */
+function quoted(text: string): string {
+  return JSON.stringify(text.length > ECHO_MAX_CHARS ? `${text.slice(0, ECHO_MAX_CHARS)}…` : text);
+}
+
+const ECHO_MAX_CHARS = 200;
 
 function replyOk(stream: http2.ServerHttp2Stream, body: Buffer): void {
   if (stream.destroyed || stream.closed) return;
@@ -135,14 +149,25 @@ function replyOk(stream: http2.ServerHttp2Stream, body: Buffer): void {
  * and hands it to the method's handler once the client half-closes. State
  * lives on this object, and the listeners are shared functions, so a call
  * costs no closures.
+ *
+ * The usual request comes in one DATA frame and is used as it came. Any other
+ * is copied into one buffer of the size its prefix declares (at most 64 KiB),
+ * so a client that sends a message a byte per frame costs a copy per byte, not
+ * a list of frames; while incomplete, the reader is watched by the server's
+ * receive deadline (GrpcServer.sweep), so a client that never finishes its
+ * message cannot keep that buffer.
  */
 class RequestReader {
-  private first: Buffer | undefined;
-  private more: Buffer[] | undefined;
-  private length = 0;
-  private refused = false;
+  /** The first 5 bytes, while fewer have come. */
+  private prefix: Buffer | undefined;
+  /** The whole message with its prefix, once its length is known. */
+  private body: Buffer | undefined;
+  private got = 0;
+  private done = false;
+  /** When the message began to arrive in pieces; 0 while it is not in pieces. */
+  startedAt = 0;
 
-  constructor(private readonly server: GrpcServer, private readonly stream: http2.ServerHttp2Stream, private readonly handler: Handler) {}
+  constructor(private readonly server: GrpcServer, readonly stream: http2.ServerHttp2Stream, private readonly handler: Handler) {}
 
   static onData(this: http2.ServerHttp2Stream & { reader: RequestReader }, chunk: Buffer): void {
     this.reader.add(chunk);
@@ -152,45 +177,101 @@ class RequestReader {
     this.reader.finish();
   }
 
-  private add(chunk: Buffer): void {
-    if (this.refused) return;
-    if (this.first === undefined) this.first = chunk;
-    else (this.more ??= [this.first]).push(chunk);
-    this.length += chunk.length;
-    // The declared length is known after 5 bytes; refuse a message over the cap before it all arrives.
-    if (this.length >= 5) {
-      const declared = (this.more ? Buffer.concat(this.more, 5) : this.first).readUInt32BE(1);
-      if (declared > MAX_GRPC_MESSAGE_BYTES) this.refuse(`request message of ${declared} bytes is over the limit of ${MAX_GRPC_MESSAGE_BYTES}`);
-      // A unary call holds one message: more bytes than the largest one are refused, not buffered.
-      else if (this.length > 5 + MAX_GRPC_MESSAGE_BYTES) this.refuse(`request body over ${5 + MAX_GRPC_MESSAGE_BYTES} bytes (a unary call carries one message)`);
-    }
+  static onClose(this: http2.ServerHttp2Stream & { reader: RequestReader }): void {
+    this.reader.release();
   }
 
-  private refuse(message: string): void {
-    this.refused = true;
-    this.first = this.more = undefined;
-    fail(this.stream, Status.RESOURCE_EXHAUSTED, message);
+  private add(chunk: Buffer): void {
+    if (this.done) return;
+    let rest = chunk;
+    if (this.body === undefined) {
+      if (this.got === 0 && chunk.length >= 5) {
+        const declared = chunk.readUInt32BE(1);
+        if (!this.acceptable(declared)) return;
+        if (chunk.length === 5 + declared) {
+          this.body = chunk;
+          this.got = chunk.length;
+          return;
+        }
+        this.begin(Buffer.allocUnsafe(5 + declared));
+      } else {
+        const prefix = (this.prefix ??= Buffer.alloc(5));
+        const n = chunk.copy(prefix, this.got);
+        this.got += n;
+        rest = chunk.subarray(n);
+        if (this.got < 5) return;
+        const declared = prefix.readUInt32BE(1);
+        if (!this.acceptable(declared)) return;
+        prefix.copy(this.begin(Buffer.allocUnsafe(5 + declared)), 0);
+        this.prefix = undefined;
+      }
+    }
+    const body = this.body as Buffer;
+    if (this.got + rest.length > body.length) {
+      // A unary call holds one message: bytes past it are refused, not buffered.
+      this.end(Status.INTERNAL, 'more than one request message in a unary call');
+      return;
+    }
+    this.got += rest.copy(body, this.got);
+  }
+
+  /** Whether a message of `declared` bytes may be received; refuses the call if not. */
+  private acceptable(declared: number): boolean {
+    if (declared <= MAX_GRPC_MESSAGE_BYTES) return true;
+    this.end(Status.RESOURCE_EXHAUSTED, `request message of ${declared} bytes is over the limit of ${MAX_GRPC_MESSAGE_BYTES}`);
+    return false;
+  }
+
+  /** The message arrives in pieces: into `body` (the `got` bytes so far go first), under the receive deadline. */
+  private begin(body: Buffer): Buffer {
+    this.body = body;
+    this.startedAt = performance.now();
+    this.server.partial.add(this);
+    this.stream.once('close', RequestReader.onClose);
+    return body;
+  }
+
+  /** Ends the call with `code` before its message is complete, and tells the client to stop sending the rest. */
+  end(code: StatusCode, message: string): void {
+    this.release();
+    this.done = true;
+    fail(this.stream, code, message);
     // The reply is complete; RST_STREAM(NO_ERROR) tells the client to stop sending the rest (RFC 9113 8.1).
     this.stream.close(http2.constants.NGHTTP2_NO_ERROR);
   }
 
+  private release(): void {
+    this.prefix = this.body = undefined;
+    if (this.startedAt !== 0) this.server.partial.delete(this);
+    this.startedAt = 0;
+  }
+
   private finish(): void {
-    if (this.refused) return;
-    const body = this.more ? Buffer.concat(this.more, this.length) : this.first;
-    if (body === undefined || body.length < 5) {
-      fail(this.stream, Status.INTERNAL, body === undefined ? 'the call carried no request message' : 'truncated gRPC message prefix');
+    if (this.done) return;
+    this.done = true;
+    const body = this.body;
+    const got = this.got;
+    this.release();
+    if (body === undefined) {
+      fail(this.stream, Status.INTERNAL, got === 0 ? 'the call carried no request message' : 'truncated gRPC message prefix');
       return;
     }
-    const declared = body.readUInt32BE(1);
-    if (5 + declared !== body.length) {
-      fail(this.stream, Status.INTERNAL, 5 + declared > body.length ? 'truncated request message' : 'more than one request message in a unary call');
+    if (got < body.length) {
+      fail(this.stream, Status.INTERNAL, 'truncated request message');
       return;
     }
     if (body[0] !== 0) {
-      fail(this.stream, Status.UNIMPLEMENTED, 'compressed messages are not supported; send with grpc-encoding identity');
+      // Flag 1 is a compressed message we cannot read; any other value is not gRPC.
+      if (body[0] === 1) fail(this.stream, Status.UNIMPLEMENTED, 'compressed messages are not supported; send with grpc-encoding identity');
+      else fail(this.stream, Status.INTERNAL, `invalid compressed flag ${body[0]} in the message prefix`);
       return;
     }
-    this.handler(this.server, this.stream, body.subarray(5));
+    try {
+      this.handler(this.server, this.stream, body.subarray(5));
+    } catch (err) {
+      // A bug in a handler fails its call, never the process.
+      fail(this.stream, Status.INTERNAL, `crdns failed to handle the call: ${(err as Error).message}`);
+    }
   }
 }
 
@@ -202,7 +283,7 @@ function handleCheck(server: GrpcServer, stream: http2.ServerHttp2Stream, messag
   const service = decodeOrFail(stream, message, 'grpc.health.v1.HealthCheckRequest');
   if (service === undefined) return;
   const status = server.health.statusOf(service);
-  if (status === 'SERVICE_UNKNOWN') fail(stream, Status.NOT_FOUND, `unknown service "${service}"`);
+  if (status === 'SERVICE_UNKNOWN') fail(stream, Status.NOT_FOUND, `unknown service ${quoted(service)}`);
   else replyOk(stream, framedEnumField1(HEALTH_STATUS_NUMBER[status]));
 }
 
@@ -232,6 +313,12 @@ export class GrpcServer {
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private readonly watches = new Set<http2.ServerHttp2Stream>();
   private readonly unsubscribe: Array<() => void> = [];
+  /** Every accepted connection's socket, TLS handshakes still under way included: what a stop cuts at its deadline. */
+  private readonly sockets = new Set<Socket>();
+  /** Calls whose request message is arriving in pieces (RequestReader.begin). */
+  readonly partial = new Set<RequestReader>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private stopped: Promise<void> | undefined;
   private stopping = false;
   readonly health: HealthState;
 
@@ -271,7 +358,7 @@ export class GrpcServer {
     let last: HealthStatus | undefined;
     const send = () => {
       const status = this.health.statusOf(service);
-      if (status === last || stream.destroyed || stream.closed) return;
+      if (status === last || stream.destroyed || stream.closed || stream.writableEnded) return;
       last = status;
       stream.write(framedEnumField1(HEALTH_STATUS_NUMBER[status]));
     };
@@ -299,7 +386,21 @@ export class GrpcServer {
     }
     const bound: string[] = [];
     for (const e of endpoints) bound.push(await this.bind(e));
+    this.sweeper = setInterval(() => this.sweep(), this.receiveTimeoutMs / 10);
+    this.sweeper.unref();
     return bound;
+  }
+
+  /** The receive deadline: a request message still incomplete receiveTimeoutMs after it began is refused. */
+  private sweep(): void {
+    const now = performance.now();
+    for (const r of this.partial) {
+      if (now - r.startedAt > this.receiveTimeoutMs) r.end(Status.DEADLINE_EXCEEDED, `the request message did not arrive within ${this.receiveTimeoutMs / 1000} s`);
+    }
+  }
+
+  private get receiveTimeoutMs(): number {
+    return this.opts.receiveTimeoutMs ?? RECEIVE_TIMEOUT_MS;
   }
 
   private http2Server(tls: boolean): http2.Http2Server | http2.Http2SecureServer {
@@ -308,6 +409,7 @@ export class GrpcServer {
       const source = this.opts.certificates as TlsMaterialSource;
       const { cert, key, ca } = source.current();
       const secure = http2.createSecureServer({ ...HTTP2_OPTIONS, cert, key, ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' });
+      // A throw here (Node refusing the new context) reaches the source, which logs it; the last context keeps serving.
       this.unsubscribe.push(source.onChange((m) => secure.setSecureContext({ cert: m.cert, key: m.key, ca: m.ca, minVersion: 'TLSv1.2' })));
       // A refused handshake (no or untrusted client certificate) is the client's problem, not a server error.
       secure.on('tlsClientError', ignore);
@@ -317,6 +419,10 @@ export class GrpcServer {
     }
     server.on('stream', (stream, headers) => this.onStream(stream, headers));
     server.on('session', (session) => this.track(session));
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     server.on('sessionError', ignore);
     return server;
   }
@@ -325,14 +431,14 @@ export class GrpcServer {
     // A reset or a vanished client surfaces here; the call is over, nothing to report.
     stream.on('error', ignore);
     const contentType = headers['content-type'];
-    if (headers[':method'] !== 'POST' || typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) {
+    if (headers[':method'] !== 'POST' || typeof contentType !== 'string' || !GRPC_CONTENT_TYPE.test(contentType)) {
       // Not gRPC at all: plain HTTP status, as the gRPC spec asks of a server.
       stream.respond({ ':status': headers[':method'] !== 'POST' ? 405 : 415 }, { endStream: true });
       return;
     }
     const handler = HANDLERS[headers[':path'] as string];
     if (!handler) {
-      fail(stream, Status.UNIMPLEMENTED, `crdns does not implement ${String(headers[':path'])}`);
+      fail(stream, Status.UNIMPLEMENTED, `crdns does not implement ${quoted(String(headers[':path']))}`);
       stream.close(http2.constants.NGHTTP2_NO_ERROR);
       return;
     }
@@ -417,15 +523,21 @@ export class GrpcServer {
    * finish for up to `graceMs`, then the rest are cut. Health watches end at
    * once with UNAVAILABLE (after NOT_SERVING, which the caller sets first).
    */
-  async stop(graceMs = 5000): Promise<void> {
+  stop(graceMs = 5000): Promise<void> {
+    this.stopped ??= this.stopNow(graceMs);
+    return this.stopped;
+  }
+
+  private async stopNow(graceMs: number): Promise<void> {
     this.stopping = true;
+    if (this.sweeper) clearInterval(this.sweeper);
     for (const off of this.unsubscribe.splice(0)) off();
     const closed = this.servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     for (const w of this.watches) fail(w, STOPPING.code, STOPPING.message);
     for (const s of this.sessions) if (!s.closed) s.close();
     const drained = new Promise<void>((resolve) => {
       const check = setInterval(() => {
-        if (this.sessions.size === 0) {
+        if (this.sessions.size === 0 && this.sockets.size === 0) {
           clearInterval(check);
           clearTimeout(cut);
           resolve();
@@ -433,7 +545,10 @@ export class GrpcServer {
       }, 10);
       const cut = setTimeout(() => {
         clearInterval(check);
+        // A session told GOAWAY waits for its peer to close; a peer that never does, or a TLS handshake
+        // that never finishes, is no session at all: their sockets are what is cut.
         for (const s of this.sessions) s.destroy();
+        for (const socket of this.sockets) socket.destroy();
         resolve();
       }, graceMs);
     });

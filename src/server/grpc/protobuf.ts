@@ -4,10 +4,11 @@
  * (HealthCheckResponse). A reflection codec would cost more per query than
  * the DNS answer itself; these read the field in place, without copying.
  *
- * Decoding follows proto3: unknown fields are skipped, the last occurrence of
- * field 1 wins, a missing field is empty. Anything that cannot be walked
- * (a truncated varint, a length past the end, a wire type that does not
- * exist) is a ProtobufError.
+ * Decoding follows proto3 as protobuf-go does: unknown fields are skipped
+ * (field 1 with another wire type counts as unknown), the last occurrence of
+ * field 1 wins, a missing field is empty. Anything that cannot be walked (a
+ * truncated varint, a length past the end, a wire type that does not exist,
+ * a group) is a ProtobufError.
  */
 
 export class ProtobufError extends Error {}
@@ -40,8 +41,12 @@ function readVarint(buf: Uint8Array, cursor: { at: number }): number {
 function skip(buf: Uint8Array, cursor: { at: number }, wireType: number): void {
   switch (wireType) {
     case VARINT:
-      readVarint(buf, cursor);
-      return;
+      // Any value is valid here (a negative int64 takes all 10 bytes): only its end is looked for.
+      for (let i = 0; ; i++) {
+        if (i === 10) throw new ProtobufError('varint longer than 10 bytes');
+        if (cursor.at >= buf.length) throw new ProtobufError('truncated varint');
+        if ((buf[cursor.at++] as number) < 0x80) return;
+      }
     case FIXED64:
       cursor.at += 8;
       break;
@@ -80,8 +85,7 @@ export function readBytesField1(message: Buffer): Buffer {
     const field = Math.floor(key / 8);
     const wireType = key % 8;
     if (field === 0) throw new ProtobufError('field number 0 is reserved');
-    if (field === 1) {
-      if (wireType !== LENGTH_DELIMITED) throw new ProtobufError(`field 1 has wire type ${wireType}, expected length-delimited`);
+    if (field === 1 && wireType === LENGTH_DELIMITED) {
       const length = readVarint(message, cursor);
       start = cursor.at;
       end = start + length;

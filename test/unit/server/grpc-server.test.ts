@@ -127,9 +127,10 @@ describe('gRPC transport (raw HTTP/2 client)', function () {
     ['a message shorter than its prefix says', () => [query(`www.${Z}`).subarray(0, 20)], 13, /truncated/],
     ['two messages in a unary call', () => [query(`www.${Z}`), query(`www.${Z}`)], 13, /more than one/],
     ['a compressed message', () => [Buffer.concat([Buffer.from([1]), query(`www.${Z}`).subarray(1)])], 12, /compress/],
-    ['a body that is not a DnsPacket', () => [Buffer.from([0, 0, 0, 0, 2, 0x08, 0x01])], 13, /DnsPacket/],
+    ['a body that is not a DnsPacket', () => [Buffer.from([0, 0, 0, 0, 4, 0x0a, 0x05, 1, 2])], 13, /DnsPacket/],
+    ['an invalid compressed flag', () => [Buffer.concat([Buffer.from([2]), query(`www.${Z}`).subarray(1)])], 13, /compressed flag 2/],
     ['a message over 64 KiB', () => [Buffer.concat([Buffer.from([0, 0, 1, 0x11, 0x70]), Buffer.alloc(70000)])], 8, /over the limit/],
-    ['small messages adding up to more than 64 KiB', () => Array.from({ length: 3000 }, () => query(`www.${Z}`)), 8, /one message/],
+    ['small messages adding up to more than 64 KiB', () => Array.from({ length: 3000 }, () => query(`www.${Z}`)), 13, /more than one/],
   ];
   for (const [what, body, code, message] of refusals) {
     it(`refuses ${what} with gRPC status ${code}, trailers-only, and keeps serving the connection`, async () => {
@@ -170,7 +171,7 @@ describe('gRPC transport (raw HTTP/2 client)', function () {
   it('says UNIMPLEMENTED for a method it does not have', async () => {
     const r = await call(client, '/coredns.dns.DnsService/Other', [query(`www.${Z}`)]);
     assert.equal(grpcStatus(r), 12);
-    assert.match(grpcMessage(r), /does not implement \/coredns.dns.DnsService\/Other/);
+    assert.match(grpcMessage(r), /does not implement "\/coredns.dns.DnsService\/Other"/);
   });
 
   it('answers plain HTTP statuses to what is not gRPC: 405 for GET, 415 for another content-type', async () => {
@@ -186,6 +187,37 @@ describe('gRPC transport (raw HTTP/2 client)', function () {
     const unknown = await check('no.such.Service');
     assert.equal(grpcStatus(unknown), 5);
     assert.match(grpcMessage(unknown), /unknown service "no.such.Service"/);
+  });
+
+  it('refuses a request message that does not finish arriving within the receive deadline, and forgets it', async () => {
+    const slow = new GrpcServer({ listen: ['127.0.0.1:0'], snapshot: () => store.current, health, receiveTimeoutMs: 300 });
+    const [addr] = (await slow.start()) as [string];
+    const c = http2.connect(`http://${addr}`);
+    try {
+      const whole = query(`www.${Z}`, 5);
+      const req = c.request({ ...GRPC, ':path': QUERY });
+      let headers: http2.IncomingHttpHeaders = {};
+      req.on('response', (h) => (headers = h));
+      req.on('error', () => {});
+      req.write(whole.subarray(0, 9));
+      const t0 = Date.now();
+      await new Promise<void>((resolve) => req.on('close', () => resolve()));
+      assert.equal(headers['grpc-status'], '4', 'DEADLINE_EXCEEDED');
+      assert.match(decodeURIComponent(String(headers['grpc-message'])), /did not arrive within 0.3 s/);
+      assert.ok(Date.now() - t0 < 5000);
+      assert.equal(slow.partial.size, 0);
+      // A message cut off by the client's own reset is forgotten too.
+      const reset = c.request({ ...GRPC, ':path': QUERY });
+      reset.on('error', () => {});
+      reset.write(whole.subarray(0, 9));
+      await pollUntil(async () => slow.partial.size, (n) => n === 1, 'the partial message', 5000, 5);
+      reset.close(http2.constants.NGHTTP2_CANCEL);
+      await pollUntil(async () => slow.partial.size, (n) => n === 0, 'the reset message forgotten', 5000, 5);
+      assert.equal(answerOf(await call(c, QUERY, [whole.subarray(0, 3), whole.subarray(3)])).id, 5);
+    } finally {
+      c.close();
+      await slow.stop(0);
+    }
   });
 
   it('refuses a client that does not answer keepalive pings, and keeps one that does', async () => {
@@ -258,6 +290,51 @@ describe('gRPC transport: Watch and a graceful stop', function () {
       await closed;
       assert.equal(trailers['grpc-status'], '14');
       await goaway;
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('stops within its grace when clients never close: a mute HTTP/2 peer and a TCP connection that never speaks', async () => {
+    const server = new GrpcServer({ listen: ['127.0.0.1:0'], snapshot: () => undefined, health: new HealthState() });
+    const [addr] = (await server.start()) as [string];
+    const port = Number(addr.slice(addr.lastIndexOf(':') + 1));
+    const mute = net.connect(port, '127.0.0.1');
+    mute.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+    const silent = net.connect(port, '127.0.0.1');
+    const sockets = [mute, silent];
+    for (const s of sockets) s.on('error', () => {});
+    try {
+      await Promise.all(sockets.map((s) => new Promise((r) => s.once('connect', r))));
+      await new Promise((r) => setTimeout(r, 100));
+      const t0 = Date.now();
+      const stopped = await Promise.race([server.stop(200).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5000))]);
+      assert.ok(stopped, 'stop(200) had not finished after 5 s');
+      assert.ok(Date.now() - t0 < 5000);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+  });
+
+  it('takes a second stop, even with a watch open, as the first one', async () => {
+    const health = new HealthState();
+    const server = new GrpcServer({ listen: ['127.0.0.1:0'], snapshot: () => undefined, health });
+    const [addr] = (await server.start()) as [string];
+    const client = http2.connect(`http://${addr}`);
+    try {
+      const req = client.request({ ...GRPC, ':path': '/grpc.health.v1.Health/Watch' });
+      let trailers: http2.IncomingHttpHeaders = {};
+      let got = 0;
+      req.on('trailers', (t) => (trailers = t));
+      req.on('data', () => got++);
+      const closed = new Promise<void>((resolve) => req.on('close', () => resolve()));
+      req.end(framedBytesField1(Buffer.from('')));
+      await pollUntil(async () => got, (n) => n > 0, 'the first status', 5000, 5);
+      const first = server.stop(1000);
+      const second = server.stop(1000);
+      assert.equal(first, second, 'one stop, whoever asks');
+      await Promise.all([first, second, closed]);
+      assert.equal(trailers['grpc-status'], '14');
     } finally {
       client.destroy();
     }
