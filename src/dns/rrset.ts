@@ -24,7 +24,7 @@ export interface RRset<T extends RecordType = RecordType> {
   readonly ttl: number;
   /** Each record's data, in the order the records go out. */
   readonly data: readonly RDataByType[T][];
-  /** Bytes of the uncompressed owner name that starts every record in `wire`. */
+  /** Bytes of the uncompressed owner name that starts every record in the slab. */
   readonly ownerLength: number;
   /**
    * `slab[offset, offset + byteLength)`: owner name, then type, class, TTL,
@@ -46,11 +46,6 @@ export interface Placed {
 export function makeRRset<T extends RecordType>(name: string, type: T, ttl: number, data: readonly RDataByType[T][]): RRset<T> {
   const ownerWire = encodeName(name);
   const bodies = data.map((d) => encodeBody({ name, type, ttl, data: d }));
-  return wireRRset(name, type, ttl, data, ownerWire, bodies);
-}
-
-/** An RRset of records already encoded: `bodies` are each record's bytes after its owner name. */
-export function wireRRset<T extends RecordType>(name: string, type: T, ttl: number, data: readonly RDataByType[T][], ownerWire: Buffer, bodies: readonly Buffer[]): RRset<T> {
   let byteLength = 0;
   for (const b of bodies) byteLength += ownerWire.length + b.length;
   const { slab, offset } = reserveWire(byteLength);
@@ -65,18 +60,6 @@ export function wireRRset<T extends RecordType>(name: string, type: T, ttl: numb
 /** The RRset's bytes under its own name (a view, not a copy). */
 export function rrsetWire(set: RRset): Buffer {
   return set.slab.subarray(set.offset, set.offset + set.byteLength);
-}
-
-/** Per record: its type, class, TTL, rdlength and rdata, without the owner name (views into the slab). */
-export function recordBodies(set: RRset): Buffer[] {
-  const bodies: Buffer[] = [];
-  const end = set.offset + set.byteLength;
-  for (let at = set.offset + set.ownerLength; at < end; ) {
-    const next = at + 10 + set.slab.readUInt16BE(at + 8);
-    bodies.push(set.slab.subarray(at, next));
-    at = next + set.ownerLength;
-  }
-  return bodies;
 }
 
 /** Bytes the RRset takes on the wire under an owner name of `ownerLength` bytes. */

@@ -81,12 +81,12 @@ const BIND_ERRORS: Record<string, string> = {
 };
 
 const QUERY_PATH = '/coredns.dns.DnsService/Query';
+const CHECK_PATH = '/grpc.health.v1.Health/Check';
+const WATCH_PATH = '/grpc.health.v1.Health/Watch';
 /** application/grpc, optionally +proto or ;params; not application/grpc-web, a different protocol. */
 const GRPC_CONTENT_TYPE = /^application\/grpc(?:$|[+;])/;
 /** How long a request message may take to arrive once it began; checked every tenth of that. */
 const RECEIVE_TIMEOUT_MS = 10_000;
-const CHECK_PATH = '/grpc.health.v1.Health/Check';
-const WATCH_PATH = '/grpc.health.v1.Health/Watch';
 
 /** CoreDNS keeps one long-lived HTTP/2 connection per upstream and sends no keepalive pings of its own. */
 const KEEPALIVE_TIME_MS = 60_000;

@@ -1,6 +1,6 @@
 /** Pre-encoded RRsets: the size the builder predicts is the size that goes on the wire. */
 import assert from 'node:assert/strict';
-import { copyRRset, makeRRset, rdataLength, recordBodies, rrsetWire, wireLengthUnder, type RRset } from '../../../src/dns/rrset.js';
+import { copyRRset, makeRRset, rdataLength, rrsetWire, wireLengthUnder, type RRset } from '../../../src/dns/rrset.js';
 import type { RDataByType, RecordType } from '../../../src/dns/records.js';
 
 const samples: { [T in RecordType]: RDataByType[T] } = {
@@ -22,7 +22,7 @@ describe('rrset encoding', () => {
   for (const [type, data] of Object.entries(samples) as [RecordType, RDataByType[RecordType]][]) {
     it(`${type}: rdataLength matches the encoded rdata`, () => {
       const set = makeRRset('x.example.test', type, 60, [data]);
-      const body = recordBodies(set)[0] as Buffer;
+      const body = rrsetWire(set).subarray(set.ownerLength);
       assert.equal(body.readUInt16BE(8), rdataLength(type, data));
       assert.equal(body.length, 10 + rdataLength(type, data));
     });
@@ -37,8 +37,13 @@ describe('rrset wire', () => {
       { priority: 30, weight: 1, port: 1, target: 'b.example.test' },
     ];
     const set = makeRRset('_sip._udp.example.test', 'SRV', 300, data);
-    const bodies = recordBodies(set);
+    // Each record's body as a one-record RRset encodes it: the bytes after its owner name.
+    const bodies = data.map((d) => {
+      const one = makeRRset('_sip._udp.example.test', 'SRV', 300, [d]);
+      return rrsetWire(one).subarray(one.ownerLength);
+    });
     assert.equal(bodies.length, 3);
+    assert.equal(set.data.length, 3);
     assert.equal(set.ownerLength, 24);
     const wire = rrsetWire(set);
     const ownerWire = wire.subarray(0, set.ownerLength);
