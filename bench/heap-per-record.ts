@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_ZONE_SETTINGS, zoneConfig } from '../src/dns/zone-config.js';
 import { ManifestFolderSource } from '../src/sources/manifests/folder-source.js';
 import { ZoneStore } from '../src/store/zone-store.js';
-import { manifestFileName, syntheticZone, toManifest, type ManifestFormat } from './synthetic-zone.js';
+import { syntheticZone, toManifestFiles, type ManifestFormat } from './synthetic-zone.js';
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '1000,100000' }, format: { type: 'string', default: 'json-in-yaml' }, child: { type: 'string' } } });
 const FORMAT = values.format as ManifestFormat;
@@ -39,7 +39,7 @@ async function child(records: number): Promise<void> {
   try {
     let zone: ReturnType<typeof syntheticZone> | undefined = syntheticZone(ZONE, Math.round(records / 2.3));
     const count = zone.records.length;
-    writeFileSync(path.join(dir, manifestFileName(FORMAT)), toManifest(zone, 100, FORMAT));
+    for (const f of toManifestFiles(zone, 100, FORMAT)) writeFileSync(path.join(dir, f.name), f.text);
     zone = undefined;
     gc();
     const store = new ZoneStore({ zones: [zoneConfig(ZONE, DEFAULT_ZONE_SETTINGS)], defaultTtl: 300 });

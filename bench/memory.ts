@@ -9,13 +9,14 @@
  *
  * --workers adds a crdns row per count (0: none): serving workers each hold a
  * snapshot replica, and their first answer is asked of the last worker.
- * --format is how the folder's one file is written (synthetic-zone.ts); the
+ * --format is how the folder's files are written (synthetic-zone.ts; one file up to 1,000 DNSEndpoints); the
  * time to the first answer is mostly parsing it.
  *
  * "First answer": the A record of the zone's last host, asked every 20 ms
  * (over gRPC for crdns, UDP for the others) until it comes back. RSS is read
- * 5 s after that, once crdns has collected its build's garbage (heap-trim.ts,
- * about 1.5 s after the build), with the peak (VmHWM) beside it, for the
+ * 10 s after that, once crdns has collected its build's garbage (heap-trim.ts:
+ * full collections about 1.1 s after the build, the young generation 6 s
+ * later), with the peak (VmHWM) beside it, for the
  * whole process tree (NSD forks its server).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,7 +30,7 @@ import { freePort, udpExchange } from '../test/harness/coredns.js';
 import { CRDNS_MAIN } from '../test/harness/crdns-process.js';
 import { nsdConfig } from '../test/harness/nsd.js';
 import { peerBin, requireTool } from '../test/harness/peers.js';
-import { manifestFileName, syntheticZone, toManifest, toZoneFile, type ManifestFormat } from './synthetic-zone.js';
+import { syntheticZone, toManifestFiles, toZoneFile, type ManifestFormat } from './synthetic-zone.js';
 import { treePeakMiB, treeRssMiB } from './process-tree.js';
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '1000,10000,100000' }, workers: { type: 'string', default: '2' }, format: { type: 'string', default: 'json-in-yaml' } } });
@@ -38,6 +39,8 @@ if (!['json-in-yaml', 'yaml', 'json'].includes(FORMAT)) throw new Error(`--forma
 const WORKER_COUNTS = (values.workers as string).split(',').map(Number).filter((n) => n > 1);
 const SIZES = (values.records as string).split(',').map(Number);
 const ZONE = 'mem.test';
+/** From the first answer to reading RSS; see the top. */
+const SETTLE_MS = 10_000;
 /** syntheticZone writes 2.3 records per host. */
 const RECORDS_PER_HOST = 2.3;
 
@@ -65,7 +68,7 @@ async function measure(start: () => ChildProcess, answered: () => Promise<boolea
       await new Promise((r) => setTimeout(r, 20));
     }
     const firstAnswerS = (performance.now() - t0) / 1000;
-    await new Promise((r) => setTimeout(r, 5000));
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
     return { records, firstAnswerS, rssMiB: treeRssMiB(child.pid as number), peakMiB: treePeakMiB(child.pid as number) };
   } finally {
     child.kill('SIGKILL');
@@ -87,7 +90,7 @@ async function main(): Promise<void> {
       const last = `nf${hosts - 1}.${ZONE}`;
       const manifests = path.join(dir, 'manifests');
       await mkdir(manifests);
-      await writeFile(path.join(manifests, manifestFileName(FORMAT)), toManifest(zone, 100, FORMAT));
+      for (const f of toManifestFiles(zone, 100, FORMAT)) await writeFile(path.join(manifests, f.name), f.text);
       const zoneFile = path.join(dir, `db.${ZONE}`);
       await writeFile(zoneFile, toZoneFile(zone, 1));
       const records = zone.records.length;
