@@ -8,7 +8,16 @@
 export function encodeName(name: string): Buffer {
   if (name === '') return Buffer.from([0]);
   const buf = Buffer.allocUnsafe(name.length + 2);
-  let out = 0;
+  return buf.subarray(0, writeName(name, buf, 0));
+}
+
+/** encodeName into `buf` at `at` (room for name.length + 2 bytes); returns where the name ends. */
+export function writeName(name: string, buf: Buffer, at: number): number {
+  if (name === '') {
+    buf[at] = 0;
+    return at + 1;
+  }
+  let out = at;
   let lenAt = out++;
   for (let i = 0; i < name.length; i++) {
     let c = name.charCodeAt(i);
@@ -22,5 +31,5 @@ export function encodeName(name: string): Buffer {
   }
   buf[lenAt] = out - lenAt - 1;
   buf[out++] = 0;
-  return buf.subarray(0, out);
+  return out;
 }
