@@ -167,8 +167,11 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
     return { ok: false, error: { kind: 'parse', file, line, column, message: 'file holds a NUL byte: not a text manifest' } };
   }
   let docs: LocatedDocument[];
+  // JSON.parse makes values as small as they can be (strict-json.ts); the YAML parser's need compacting to be kept.
+  const json = file.toLowerCase().endsWith('.json');
+  const keep = json ? keepAsParsed : compactValue;
   try {
-    const r = file.toLowerCase().endsWith('.json') ? locateJson(text) : locateYaml(text);
+    const r = json ? locateJson(text) : locateYaml(text);
     if (!r.ok) return { ok: false, error: { kind: 'parse', file, line: r.at.line, column: r.at.column, message: r.message } };
     docs = r.docs;
   } catch (err) {
@@ -189,11 +192,11 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
       }
       items.forEach((item, i) => {
         const at = doc.itemAt(i) ?? doc.at;
-        readDocument(item, file, d, `${file}#${d}.items[${i}]`, at, out, 'List item', options);
+        readDocument(item, file, d, `${file}#${d}.items[${i}]`, at, out, 'List item', options, keep);
       });
       return;
     }
-    readDocument(doc.value, file, d, `${file}#${d}`, doc.at, out, 'document', options);
+    readDocument(doc.value, file, d, `${file}#${d}`, doc.at, out, 'document', options, keep);
   });
   return out;
 }
@@ -227,7 +230,11 @@ function keyOf(meta: unknown): string | undefined {
   return `${typeof ns === 'string' && ns !== '' ? ns : 'default'}/${meta.name}`;
 }
 
-function readDocument(value: unknown, file: string, d: number, origin: string, at: Position, out: ParsedManifest, what: 'document' | 'List item', options: ParseOptions): void {
+function keepAsParsed(value: unknown): unknown {
+  return value;
+}
+
+function readDocument(value: unknown, file: string, d: number, origin: string, at: Position, out: ParsedManifest, what: 'document' | 'List item', options: ParseOptions, keep: (value: unknown) => unknown): void {
   out.documents++;
   const problem = (message: string, object?: string): void => {
     out.problems.push({ kind: 'document', file, document: d, ...at, message, ...(object !== undefined ? { object } : {}) });
@@ -291,7 +298,7 @@ function readDocument(value: unknown, file: string, d: number, origin: string, a
     const eps = spec.endpoints;
     if (eps !== undefined && eps !== null) {
       if (!Array.isArray(eps)) return problem('spec.endpoints must be a list', key);
-      endpoints = compactValue(eps) as unknown[];
+      endpoints = keep(eps) as unknown[];
     }
   }
   out.objects.push({ key, origin: { source: MANIFEST_SOURCE, namespace, name, file: origin }, endpoints });
