@@ -16,6 +16,7 @@ import { isUtf8 } from 'node:buffer';
 import { Composer, LineCounter, Parser, isCollection, isMap, isSeq, visit, type CST, type Document } from 'yaml';
 import type { EndpointObject } from '../../endpoint/endpoint.js';
 import { compactValue } from './compact-value.js';
+import { readSimpleYaml } from './simple-yaml.js';
 import { flowTooDeepAt, MAX_YAML_DEPTH, tokensTooDeepAt } from './nesting.js';
 import { parseStrictJson, type JsonDocument, type Position } from './strict-json.js';
 import { convertWorkload, WORKLOAD_KEY_PREFIX, workloadEnvelopeProblem, workloadKindOf } from './workload-documents.js';
@@ -318,6 +319,9 @@ type Located = { ok: true; docs: LocatedDocument[] } | { ok: false; at: Position
 // ---- YAML ------------------------------------------------------------------
 
 function locateYaml(text: string): Located {
+  // Most manifests are in the subset simple-yaml.ts reads; it declines the rest, and every malformed file.
+  const simple = readSimpleYaml(text);
+  if (simple !== undefined) return { ok: true, docs: simple };
   const tooDeep = (offset: number): Located => {
     const before = text.slice(0, offset);
     const line = before.split('\n').length;
