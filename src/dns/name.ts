@@ -75,7 +75,8 @@ export function parseName(input: string, allowWildcard = false): NameResult {
   if (len > MAX_NAME_OCTETS) {
     return { ok: false, reason: `name ${quoteValue(input)} is ${len} octets in wire form, over the limit of ${MAX_NAME_OCTETS}` };
   }
-  return { ok: true, name };
+  // The written string when it is canonical already (the usual case): the store keeps one copy, not two.
+  return { ok: true, name: name === input ? input : name };
 }
 
 /** True when `name` equals `zone` or lies below it; both canonical. */

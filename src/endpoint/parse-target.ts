@@ -38,7 +38,9 @@ export function parseAAAA(target: string): TargetResult<string> {
   if (canonical === undefined) {
     return fail(`${quote(target)} is not an IPv6 address (expected a form such as 2001:db8::1, without a zone index)`);
   }
-  return { ok: true, data: canonical, key: canonical };
+  // The written string when it is canonical already: one copy kept, not two.
+  const data = canonical === target ? target : canonical;
+  return { ok: true, data, key: data };
 }
 
 /**

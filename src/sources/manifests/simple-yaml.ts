@@ -60,7 +60,7 @@ class Reader {
     let sawMarker = false;
     for (let n = 0; n < raw.length; n++) {
       const full = raw[n] as string;
-      const trimmed = full.trimEnd();
+      const trimmed = trimSpacesEnd(full);
       if (trimmed === '---') {
         if (current !== undefined || sawMarker) docs.push(this.document(current ?? [], raw, n));
         current = [];
@@ -68,7 +68,7 @@ class Reader {
         continue;
       }
       if (trimmed.startsWith('---') || trimmed.startsWith('...') || trimmed.startsWith('%')) decline();
-      const content = trimmed.trimStart();
+      const content = trimSpacesStart(trimmed);
       if (content === '' || content.startsWith('#')) continue;
       (current ??= []).push({ number: n + 1, indent: trimmed.length - content.length, content });
     }
@@ -112,7 +112,7 @@ class Reader {
       const rest = line.content.slice(colon + 1);
       if (rest !== '' && rest.charCodeAt(0) !== 32) decline();
       this.at++;
-      const inline = rest.trimStart();
+      const inline = trimSpacesStart(rest);
       if (inline !== '') {
         // A deeper line after it would continue the scalar: the loop declines it.
         map[key] = scalar(inline);
@@ -138,7 +138,7 @@ class Reader {
         if (line.indent === indent) return seq;
         decline();
       }
-      const inline = line.content.slice(1).trimStart();
+      const inline = trimSpacesStart(line.content.slice(1));
       if (inline === '') {
         this.at++;
         const next = this.lines[this.at];
@@ -178,6 +178,25 @@ function jsonDocument(text: string, lineOffset: number): JsonDocument {
   const doc = r.document;
   const shift = (p: Position | undefined): Position | undefined => (p === undefined ? undefined : { line: p.line + lineOffset, column: p.column });
   return { value: doc.value, at: shift(doc.at) as Position, itemAt: (i) => shift(doc.itemAt(i)) };
+}
+
+// YAML's white space is the space and the tab (tabs are declined); String#trim would also take a
+// no-break space or a form feed, which YAML keeps as part of the scalar.
+function trimSpacesEnd(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 32) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+
+function trimSpacesStart(s: string): string {
+  let start = 0;
+  while (start < s.length && s.charCodeAt(start) === 32) start++;
+  return start === 0 ? s : s.slice(start);
+}
+
+function onlySpaces(s: string, from: number): boolean {
+  for (let i = from; i < s.length; i++) if (s.charCodeAt(i) !== 32) return false;
+  return true;
 }
 
 function isSequenceEntry(content: string): boolean {
@@ -236,7 +255,7 @@ function doubleQuoted(s: string): string {
       break;
     }
   }
-  if (end >= s.length || s.slice(end + 1).trim() !== '') decline();
+  if (end >= s.length || !onlySpaces(s, end + 1)) decline();
   const body = s.slice(1, end);
   if (!body.includes('\\')) return body;
   try {
@@ -257,7 +276,7 @@ function singleQuoted(s: string): string {
       run = ++i + 1;
       continue;
     }
-    if (s.slice(i + 1).trim() !== '') decline();
+    if (!onlySpaces(s, i + 1)) decline();
     return out + s.slice(run, i);
   }
   return decline();

@@ -72,7 +72,7 @@ function random(seed: number): () => number {
 const SCALARS: unknown[] = [
   'www.example.org', '192.0.2.1', 'fd00::1', '10 60 5060 sip.example.org.', '10 50 "S" "SIP+D2U" "" _sip._udp.example.org.', 'v=spf1 -all',
   'true', 'True', 'FALSE', 'yes', 'no', 'on', 'null', 'Null', '~', '', '0', '-0', '+12', '007', '0o17', '0x1F', '1.5', '.5', '-.5e3', '1e3', '.inf', '-.Inf', '.NaN', '1_000',
-  'a: b', 'a #b', 'a#b', '-x', '- x', '?x', ':x', 'x:', '"quoted"', "it's", 'back\\slash', 'tab\there', 'line\nbreak', 'ü', '\u0001',
+  'a: b', 'a #b', 'a#b', '-x', '- x', '?x', ':x', 'x:', '"quoted"', "it's", 'back\\slash', 'tab\there', 'line\nbreak', 'ü', '\u0001', 'nbsp\u00a0', '\u00a0lead', 'ff\f', 'ls\u2028ps\u2029', 'nel\u0085',
   300, 0, -1, 1.25, 1e21, true, false, null,
 ];
 const KEYS = ['dnsName', 'recordType', 'targets', 'recordTTL', 'labels', 'app.kubernetes.io/name', 'external-dns.alpha.kubernetes.io/hostname', 'x_y', 'a-b', 'true', 'null', '1x', 'key with space', '"q"', '__proto__'];
@@ -177,6 +177,7 @@ describe('simple YAML reader', () => {
   });
 
   it('declines what only looks like one scalar a line, or agrees', () => {
+    for (const text of ['k: v\u00a0\n', 'k:\u00a0v\n', '\u00a0k: v\n', 'k: v\f\n', '- v\u00a0\n', 'k: "v"\u00a0\n', "k: 'v'\u00a0\n", 'k: v\u2028w\n']) agree(text);
     const texts = [`${'['.repeat(300)}${']'.repeat(300)}\n`, '{"a": 1}\n# after\n', '{"a": 1, "a": 2}\n', 'k: a\n  b\n', 'k: a\n b: c\n', '- a\n  b\n', 'k:\n- a\n  b\n', 'k: "a\n  b"\n', "k: 'a\n  b'\n", 'k: a\n\n  b\n', 'k: |\n  a\n', 'k: >-\n  a\n', '- - a\n', '- k: a\n  - b\n', 'k: [a, b]\n', 'k: {a: 1}\n', 'k: &x a\nj: *x\n', 'k: !!str 1\n'];
     for (const text of texts) {
       const simple = readSimpleYaml(text);
