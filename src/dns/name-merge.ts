@@ -11,7 +11,7 @@
 import { fqdn, MAX_NAME_OCTETS, wireLength } from './name.js';
 import type { RDataByType, RecordType, ServedType } from './records.js';
 import { rdataLength } from './rrset.js';
-import type { RRsetInput, RRsetOrigin, RRsetRejection } from './zone-input.js';
+import type { RRsetInput, RRsetRejection } from './zone-input.js';
 
 /** An RRset larger than this could not be answered inside a 64 KiB message together with its question and chain. */
 export const MAX_RRSET_WIRE_BYTES = 60000;
@@ -25,7 +25,8 @@ export interface PendingSet {
   keys: Map<string, number>;
   /** Locality of each datum (its nearest origin); see RRsetOrigin.locality. */
   localities: number[];
-  origins: RRsetOrigin[];
+  /** The inputs merged into it, in ownership order. */
+  inputs: RRsetInput[];
   /** The first input's data array: what an RRset made of that one input holds itself, rather than a copy. */
   firstData: readonly RDataByType[ServedType][];
   /** Wire size of the RRset so far, owner names included. */
@@ -37,17 +38,19 @@ export interface PendingSet {
  * index, then object key (two objects of one owner). The same on every replica,
  * and total, so the result never depends on the order inputs arrive in.
  */
-export function compareOrigins(a: RRsetOrigin, b: RRsetOrigin): number {
+export function compareInputs(p: RRsetInput, q: RRsetInput): number {
+  const a = p.origin;
+  const b = q.origin;
   if (a.since !== b.since) return a.since - b.since;
   const x = a.owner ?? a.object;
   const y = b.owner ?? b.object;
   if (x !== y) return x < y ? -1 : 1;
-  if (a.index !== b.index) return a.index - b.index;
+  if (p.index !== q.index) return p.index - q.index;
   return a.object < b.object ? -1 : a.object > b.object ? 1 : 0;
 }
 
-export function describeOrigin(o: RRsetOrigin): string {
-  return `${o.object} endpoint ${o.index}`;
+export function describeInput(input: RRsetInput): string {
+  return `${input.origin.object} endpoint ${input.index}`;
 }
 
 /**
@@ -57,13 +60,13 @@ export function describeOrigin(o: RRsetOrigin): string {
  */
 export function mergeAtName(name: string, inputs: readonly RRsetInput[], reject: (r: RRsetRejection) => void): Map<ServedType, PendingSet> {
   const types = new Map<ServedType, PendingSet>();
-  const sorted = inputs.length > 1 ? [...inputs].sort((a, b) => compareOrigins(a.origin, b.origin)) : inputs;
+  const sorted = inputs.length > 1 ? [...inputs].sort(compareInputs) : inputs;
   // A wildcard's records go out under the query name, up to 255 octets.
   const ownerBytes = name.startsWith('*') ? MAX_NAME_OCTETS : wireLength(name);
   for (const input of sorted) {
     const conflict = exclusivityConflict(types, input);
     if (conflict) {
-      reject({ origin: input.origin, ...conflict });
+      reject({ origin: input.origin, index: input.index, ...conflict });
       continue;
     }
     const existing = types.get(input.type);
@@ -75,13 +78,14 @@ export function mergeAtName(name: string, inputs: readonly RRsetInput[], reject:
     if (total > MAX_RRSET_WIRE_BYTES) {
       reject({
         origin: input.origin,
+        index: input.index,
         field: 'targets',
         reason: `the ${input.type} RRset at ${fqdn(name)} would be ${total} bytes on the wire${ownerBytes === MAX_NAME_OCTETS ? ' (wildcard records counted under a 255-octet query name)' : ''}, over the limit of ${MAX_RRSET_WIRE_BYTES}`,
       });
       continue;
     }
     let set = existing;
-    if (!set) types.set(input.type, (set = { type: input.type, ttl: input.ttl, data: [], keys: new Map(), localities: [], origins: [], firstData: input.data, wireBytes: 0 }));
+    if (!set) types.set(input.type, (set = { type: input.type, ttl: input.ttl, data: [], keys: new Map(), localities: [], inputs: [], firstData: input.data, wireBytes: 0 }));
     // RFC 2181 §5.2: one TTL per RRset; the lowest wins so no resolver caches longer than any owner asked.
     set.ttl = Math.min(set.ttl, input.ttl);
     const locality = input.origin.locality ?? 0;
@@ -103,7 +107,7 @@ export function mergeAtName(name: string, inputs: readonly RRsetInput[], reject:
       }
     }
     set.wireBytes = total;
-    set.origins.push(input.origin);
+    set.inputs.push(input);
   }
   return types;
 }
@@ -116,19 +120,19 @@ function exclusivityConflict(types: Map<ServedType, PendingSet>, input: RRsetInp
   if (input.type === 'CNAME') {
     for (const [t, set] of types) {
       if (t !== 'CNAME') {
-        return { field: 'recordType', reason: `a CNAME at ${name} cannot coexist with the ${t} records defined by ${describeOrigin(set.origins[0] as RRsetOrigin)}` };
+        return { field: 'recordType', reason: `a CNAME at ${name} cannot coexist with the ${t} records defined by ${describeInput(set.inputs[0] as RRsetInput)}` };
       }
     }
   } else {
     const cname = types.get('CNAME');
     if (cname) {
-      return { field: 'recordType', reason: `${name} already has a CNAME, defined by ${describeOrigin(cname.origins[0] as RRsetOrigin)}; no other type may share its name` };
+      return { field: 'recordType', reason: `${name} already has a CNAME, defined by ${describeInput(cname.inputs[0] as RRsetInput)}; no other type may share its name` };
     }
   }
   if (SINGLETONS.has(input.type)) {
     const existing = types.get(input.type);
     if (existing && rdataKey(existing.data[0] as RDataByType[ServedType]) !== rdataKey(input.data[0] as RDataByType[ServedType])) {
-      return { field: 'targets', reason: `${name} already has a different ${input.type}, defined by ${describeOrigin(existing.origins[0] as RRsetOrigin)}; a name holds one ${input.type}` };
+      return { field: 'targets', reason: `${name} already has a different ${input.type}, defined by ${describeInput(existing.inputs[0] as RRsetInput)}; a name holds one ${input.type}` };
     }
   }
   return undefined;
@@ -152,7 +156,7 @@ export function finalData(p: PendingSet): readonly RDataByType[ServedType][] {
   const data = sortedData(p.type, order.map((i) => p.data[i] as RDataByType[ServedType]));
   // Most names have one input: its array, when it holds the same records in the same order, is kept instead of a second one.
   const first = p.firstData;
-  return p.origins.length === 1 && first.length === data.length && data.every((d, i) => d === first[i]) ? first : data;
+  return p.inputs.length === 1 && first.length === data.length && data.every((d, i) => d === first[i]) ? first : data;
 }
 
 function sortedData<T extends ServedType>(type: T, data: RDataByType[T][]): RDataByType[T][] {

@@ -13,14 +13,18 @@ export interface RRsetInput<T extends ServedType = ServedType> {
   ttl: number;
   /** One entry per target, in the order written; duplicates already removed. */
   data: RDataByType[T][];
-  /** Opaque handle of whoever defined this RRset, e.g. an object key and endpoint index. */
+  /**
+   * Opaque handle of whoever defined this RRset: the defining object, shared
+   * by all of that object's inputs (one per record would be 64 bytes each).
+   */
   origin: RRsetOrigin;
+  /** Which entry of the defining object: breaks ties between an object's own entries, and names the entry in messages. */
+  index: number;
 }
 
 export interface RRsetOrigin {
   /** Key of the defining object; breaks ties between equally old owners. */
   object: string;
-  index: number;
   /**
    * Since when the defining object has existed, in ms: the older owner keeps a
    * name when two disagree, so a newcomer can never take over or break a
@@ -45,6 +49,8 @@ export interface RRsetOrigin {
 /** An RRset the builder refused, and why. */
 export interface RRsetRejection {
   origin: RRsetOrigin;
+  /** RRsetInput.index of the input refused. */
+  index: number;
   field: string;
   reason: string;
 }

@@ -24,12 +24,12 @@ export function keepLastGood(object: EndpointObject, fresh: Validation, previous
   if (!previous || fresh.problems.length === 0) return fresh;
   const last = new Map<string, RRsetInput>();
   for (const r of previous.rrsets) {
-    const id = endpointIdentity(previous.object.endpoints[r.origin.index]);
+    const id = endpointIdentity(previous.object.endpoints[r.index]);
     if (id !== undefined) last.set(id, r);
   }
   if (last.size === 0) return fresh;
   for (const r of fresh.rrsets) {
-    const id = endpointIdentity(object.endpoints[r.origin.index]);
+    const id = endpointIdentity(object.endpoints[r.index]);
     if (id !== undefined) last.delete(id);
   }
   const rrsets = [...fresh.rrsets];
@@ -42,7 +42,7 @@ export function keepLastGood(object: EndpointObject, fresh: Validation, previous
       continue;
     }
     last.delete(id);
-    rrsets.push({ ...kept, origin: { ...kept.origin, index: p.index } });
+    rrsets.push({ ...kept, index: p.index });
     problems.push({ ...p, servingPrevious: true });
   }
   return { rrsets, problems };

@@ -23,11 +23,14 @@ export function isEndpointProblem<T extends object>(r: T | EndpointProblem): r i
   return 'reason' in r;
 }
 
-/** One shape-checked Endpoint → one RRset, or the first reason it cannot be served. */
 /** How an object ranks against others: see RRsetOrigin. */
 export type OwnerRank = Pick<RRsetOrigin, 'since' | 'owner' | 'locality'>;
 
-export function validateEndpoint(ep: Endpoint, objectKey: string, index: number, ctx: ValidationContext, rank: OwnerRank = { since: 0 }): RRsetInput | EndpointProblem {
+/**
+ * One shape-checked Endpoint → one RRset, or the first reason it cannot be
+ * served. `origin`: the defining object's, shared by all its RRsets.
+ */
+export function validateEndpoint(ep: Endpoint, objectKey: string, index: number, ctx: ValidationContext, origin: RRsetOrigin = { object: objectKey, since: 0 }): RRsetInput | EndpointProblem {
   const problem = (field: string, reason: string): EndpointProblem => ({ object: objectKey, index, field, reason });
   const { dnsName, recordType, targets, recordTTL } = ep;
   const upper = recordType.toUpperCase();
@@ -84,5 +87,5 @@ export function validateEndpoint(ep: Endpoint, objectKey: string, index: number,
   }
 
   // A copy to its length: an array grown by push keeps room for 16 more, and this one lives as long as its object.
-  return { name, type, ttl, data: data.slice() as RRsetInput['data'], origin: { object: objectKey, index, ...rank } };
+  return { name, type, ttl, data: data.slice() as RRsetInput['data'], origin, index };
 }

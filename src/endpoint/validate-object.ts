@@ -3,7 +3,7 @@
  * endpoints that were left out. Each endpoint stands or falls alone, so one
  * typo does not take its siblings' records down with it.
  */
-import type { RRsetInput } from '../dns/zone-input.js';
+import type { RRsetInput, RRsetOrigin } from '../dns/zone-input.js';
 import type { EndpointObject, EndpointProblem } from './endpoint.js';
 import { endpointShape } from './endpoint-shape.js';
 import { jsonEqual } from './json-equal.js';
@@ -37,6 +37,7 @@ export function validateObject(
 ): { rrsets: RRsetInput[]; problems: EndpointProblem[]; results: EndpointResult[]; rank: OwnerRank } {
   const { cluster, namespace, name, locality } = obj.origin;
   const rank: OwnerRank = cluster === undefined ? { since } : { since, owner: `${cluster}\u0000${namespace}/${name}`, locality: locality ?? 0 };
+  const origin: RRsetOrigin = { object: obj.key, ...rank };
   const rrsets: RRsetInput[] = [];
   const problems: EndpointProblem[] = [];
   const results: EndpointResult[] = [];
@@ -45,7 +46,7 @@ export function validateObject(
   for (let i = 0; i < obj.endpoints.length; i++) {
     let r = reuse ? reusable(reuse, i, obj) : undefined;
     if (r === undefined) {
-      r = validateRawEndpoint(obj.endpoints[i], obj.key, i, ctx, rank);
+      r = validateRawEndpoint(obj.endpoints[i], obj.key, i, ctx, origin);
       const denied = ctx.policy && !isEndpointProblem(r) ? ctx.policy.check(r.name, obj.origin.namespace, obj.origin.cluster) : undefined;
       if (denied !== undefined) r = { object: obj.key, index: i, field: 'dnsName', reason: denied };
     }
@@ -63,7 +64,7 @@ function reusable(prior: PriorValidation, i: number, obj: EndpointObject): Endpo
 }
 
 /** One entry as a source read it: its shape, then its meaning. */
-export function validateRawEndpoint(raw: unknown, objectKey: string, index: number, ctx: ValidationContext, rank: OwnerRank = { since: 0 }): RRsetInput | EndpointProblem {
+export function validateRawEndpoint(raw: unknown, objectKey: string, index: number, ctx: ValidationContext, origin: RRsetOrigin = { object: objectKey, since: 0 }): RRsetInput | EndpointProblem {
   const ep = endpointShape(raw, objectKey, index);
-  return isEndpointProblem(ep) ? ep : validateEndpoint(ep, objectKey, index, ctx, rank);
+  return isEndpointProblem(ep) ? ep : validateEndpoint(ep, objectKey, index, ctx, origin);
 }

@@ -126,6 +126,6 @@ function sameInput(a: RRsetInput, b: RRsetInput): boolean {
   const x = a.origin;
   const y = b.origin;
   if (a.type !== b.type || a.ttl !== b.ttl || a.data.length !== b.data.length) return false;
-  if (x.object !== y.object || x.index !== y.index || x.since !== y.since || x.owner !== y.owner || x.locality !== y.locality) return false;
+  if (a.index !== b.index || x.object !== y.object || x.since !== y.since || x.owner !== y.owner || x.locality !== y.locality) return false;
   return a.data.every((d, i) => rdataKey(d) === rdataKey(b.data[i] as typeof d));
 }

@@ -77,7 +77,7 @@ describe('endpoint/validate-endpoint', () => {
       ep({ dnsName: 'WWW.Example.ORG.', recordType: 'aaaa', targets: ['2001:db8::2', '2001:DB8:0::1', '2001:db8::1', '2001:db8:0:0::2'] }),
       'ns/obj', 0, ctx);
     assert.deepEqual(r, {
-      name: 'www.example.org', type: 'AAAA', ttl: 300, data: ['2001:db8::2', '2001:db8::1'], origin: { object: 'ns/obj', index: 0, since: 0 },
+      name: 'www.example.org', type: 'AAAA', ttl: 300, data: ['2001:db8::2', '2001:db8::1'], origin: { object: 'ns/obj', since: 0 }, index: 0,
     });
   });
 
@@ -109,7 +109,9 @@ describe('endpoint/validate-endpoint', () => {
       endpoints: [ep({}), null, ep({ dnsName: 'mail.example.org', recordType: 'MX', targets: ['10 mx.example.org'] })],
     };
     const { rrsets, problems } = validateObject(obj, ctx);
-    assert.deepEqual(rrsets.map((r) => [r.name, r.type, r.origin.index]), [['www.example.org', 'A', 0], ['mail.example.org', 'MX', 2]]);
+    assert.deepEqual(rrsets.map((r) => [r.name, r.type, r.index]), [['www.example.org', 'A', 0], ['mail.example.org', 'MX', 2]]);
+    // One origin for the object, not one per record.
+    assert.equal(rrsets[0]?.origin, rrsets[1]?.origin);
     assert.deepEqual(problems, [{ object: 'default/web', index: 1, field: 'endpoint', reason: 'must be a map of fields, got null' }]);
   });
 

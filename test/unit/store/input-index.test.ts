@@ -4,7 +4,7 @@ import type { RRsetInput } from '../../../src/dns/zone-input.js';
 import { InputIndex } from '../../../src/store/input-index.js';
 
 function input(name: string, i: number): RRsetInput {
-  return { name, type: 'A', ttl: 60, data: [`192.0.2.${i % 250}`], origin: { object: `ns/o${i}`, index: 0, since: 0 } };
+  return { name, type: 'A', ttl: 60, data: [`192.0.2.${i % 250}`], origin: { object: `ns/o${i}`, since: 0 }, index: 0 };
 }
 
 describe('InputIndex', () => {
