@@ -62,14 +62,24 @@ export function validateEndpoint(ep: Endpoint, objectKey: string, index: number,
 
   // ---- targets: parse each, drop duplicates keeping first appearance
   const parse = TARGET_PARSERS[type] as (t: string) => TargetResult<unknown>;
-  const data: unknown[] = [];
-  const seen = new Set<string>();
-  for (let i = 0; i < targets.length; i++) {
-    const r = parse(targets[i] as string);
-    if (!r.ok) return problem(`targets[${i}]`, r.reason);
-    if (seen.has(r.key)) continue;
-    seen.add(r.key);
-    data.push(r.data);
+  let data: unknown[];
+  if (targets.length === 1) {
+    // Most endpoints have one target: no duplicates to look for, and an array of its size at once.
+    const r = parse(targets[0] as string);
+    if (!r.ok) return problem('targets[0]', r.reason);
+    data = [r.data];
+  } else {
+    const all: unknown[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < targets.length; i++) {
+      const r = parse(targets[i] as string);
+      if (!r.ok) return problem(`targets[${i}]`, r.reason);
+      if (seen.has(r.key)) continue;
+      seen.add(r.key);
+      all.push(r.data);
+    }
+    // A copy to its length: an array grown by push keeps room for 16 more, and this one lives as long as its object.
+    data = all.slice();
   }
 
   // ---- rules over the whole RRset
@@ -86,6 +96,5 @@ export function validateEndpoint(ep: Endpoint, objectKey: string, index: number,
     return problem('targets', 'a null MX (exchange ".") must be the only MX target (RFC 7505)');
   }
 
-  // A copy to its length: an array grown by push keeps room for 16 more, and this one lives as long as its object.
-  return { name, type, ttl, data: data.slice() as RRsetInput['data'], origin, index };
+  return { name, type, ttl, data: data as RRsetInput['data'], origin, index };
 }

@@ -41,13 +41,24 @@ export function parseStrictJson(text: string): JsonParseResult {
   const scan = scanParsed(text);
   if (scan.error) return { ok: false, at: positions.at(scan.error.offset), message: scan.error.message };
   const items = scan.itemStarts;
-  return { ok: true, document: { value, at: positions.at(scan.start), itemAt: (i) => (items[i] !== undefined ? positions.at(items[i] as number) : undefined) } };
+  return { ok: true, document: { value, at: positions.near(scan.start), itemAt: (i) => (items[i] !== undefined ? positions.at(items[i] as number) : undefined) } };
 }
 
 /** Offsets → line and column; the line table is made when first needed. */
 class LinePositions {
   private starts: number[] | undefined;
   constructor(private readonly text: string) {}
+
+  /** Where `offset` is, counting lines up to it only: for the one position every parse needs (a document's start, near the top). */
+  near(offset: number): Position {
+    let line = 1;
+    let lineStart = 0;
+    for (let i = this.text.indexOf('\n'); i >= 0 && i < offset; i = this.text.indexOf('\n', i + 1)) {
+      line++;
+      lineStart = i + 1;
+    }
+    return { line, column: offset - lineStart + 1 };
+  }
 
   at(offset: number): Position {
     if (!this.starts) {
