@@ -64,10 +64,12 @@ export function validateEndpoint(ep: Endpoint, objectKey: string, index: number,
   const parse = TARGET_PARSERS[type] as (t: string) => TargetResult<unknown>;
   let data: unknown[];
   if (targets.length === 1) {
-    // Most endpoints have one target: no duplicates to look for, and an array of its size at once.
+    // Most endpoints have one target: no duplicates to look for. When it is already in canonical form
+    // (an address, a name), the endpoint's own targets array is the data: one array kept, not two.
+    // Nothing downstream writes into either.
     const r = parse(targets[0] as string);
     if (!r.ok) return problem('targets[0]', r.reason);
-    data = [r.data];
+    data = r.data === targets[0] ? (targets as unknown[]) : [r.data];
   } else {
     const all: unknown[] = [];
     const seen = new Set<string>();
