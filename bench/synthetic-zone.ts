@@ -60,7 +60,7 @@ export function manifestFileName(format: ManifestFormat): string {
  * so a zone of a million records is a folder of files, as an operator would
  * keep it, and one of 100k records is still one file.
  */
-export const OBJECTS_PER_FILE = 1000;
+const OBJECTS_PER_FILE = 1000;
 
 export function toManifest(z: SyntheticZone, objectSize = 100, format: ManifestFormat = 'json-in-yaml'): string {
   return formatManifest(dnsEndpoints(z, objectSize), format);

@@ -66,7 +66,7 @@ export function mergeAtName(name: string, inputs: readonly RRsetInput[], reject:
   for (const input of sorted) {
     const conflict = exclusivityConflict(types, input);
     if (conflict) {
-      reject({ origin: input.origin, index: input.index, ...conflict });
+      reject({ input, ...conflict });
       continue;
     }
     const existing = types.get(input.type);
@@ -77,8 +77,7 @@ export function mergeAtName(name: string, inputs: readonly RRsetInput[], reject:
     const total = (existing?.wireBytes ?? 0) + added;
     if (total > MAX_RRSET_WIRE_BYTES) {
       reject({
-        origin: input.origin,
-        index: input.index,
+        input,
         field: 'targets',
         reason: `the ${input.type} RRset at ${fqdn(name)} would be ${total} bytes on the wire${ownerBytes === MAX_NAME_OCTETS ? ' (wildcard records counted under a 255-octet query name)' : ''}, over the limit of ${MAX_RRSET_WIRE_BYTES}`,
       });

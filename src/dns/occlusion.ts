@@ -33,7 +33,7 @@ export function dropOccluded(name: string, types: Map<ServedType, PendingSet>, c
       hiddenBy.kind === 'DNAME'
         ? `${fqdn(name)} is below the DNAME at ${fqdn(hiddenBy.owner)}, which redirects every name under it; this ${type} would never be answered`
         : `${fqdn(name)} is at or below the delegation at ${fqdn(hiddenBy.owner)}, where only the NS set and glue addresses are served; this ${type} would never be answered`;
-    for (const input of set.inputs) reject({ origin: input.origin, index: input.index, field: 'dnsName', reason });
+    for (const input of set.inputs) reject({ input, field: 'dnsName', reason });
     types.delete(type);
   }
 }

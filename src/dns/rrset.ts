@@ -9,6 +9,7 @@
  * What the rare paths need (the bodies under another owner, for wildcards)
  * is read back off the wire bytes.
  */
+import { v4, v6 } from '@leichtgewicht/ip-codec';
 import dnsPacket from 'dns-packet';
 import type { Answer } from 'dns-packet';
 import { type RecordType, type RDataByType, type ResourceRecord, TYPE_CODES } from './records.js';
@@ -72,17 +73,20 @@ function writeDirect<T extends RecordType>(name: string, type: T, ttl: number, d
     slab.writeUInt16BE(end - at - 10, at + 8);
     at = end;
   }
-  // rdataLength is exact for canonical names; an escaped one ("\\.") writes fewer bytes than reserved.
+  // Reserved by rdataLength, written by writeRdata: the same for canonical names, which is all validation lets in.
   return { name, type, typeCode, ttl, data, ownerLength, slab, offset, byteLength: at - offset };
 }
 
 function writeRdata<T extends RecordType>(type: T, data: RDataByType[T], buf: Buffer, at: number): number {
   const d = data as RDataByType[RecordType];
   switch (type) {
+    // The codec dns-packet encodes addresses with: one pass over the text, nothing allocated.
     case 'A':
-      return writeIPv4(d as string, buf, at);
+      v4.encode(d as string, buf, at);
+      return at + 4;
     case 'AAAA':
-      return writeIPv6(d as string, buf, at);
+      v6.encode(d as string, buf, at);
+      return at + 16;
     case 'MX': {
       const mx = d as RDataByType['MX'];
       buf.writeUInt16BE(mx.preference, at);
@@ -97,65 +101,6 @@ function writeRdata<T extends RecordType>(type: T, data: RDataByType[T], buf: Bu
     }
     default:
       return writeName(d as string, buf, at);
-  }
-}
-
-/** A dotted quad, as validation leaves it. */
-function writeIPv4(s: string, buf: Buffer, at: number): number {
-  let octet = 0;
-  let out = at;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      buf[out++] = octet;
-      octet = 0;
-    } else {
-      octet = octet * 10 + (c - 48);
-    }
-  }
-  buf[out] = octet;
-  return at + 4;
-}
-
-/** An IPv6 address in the RFC 5952 form validation leaves it in (parse-target.ts canonicalIPv6), an IPv4 tail included. */
-function writeIPv6(s: string, buf: Buffer, at: number): number {
-  buf.fill(0, at, at + 16);
-  const gap = s.indexOf('::');
-  if (gap < 0) {
-    writeGroups(s, buf, at);
-  } else {
-    if (gap > 0) writeGroups(s.slice(0, gap), buf, at);
-    const tail = s.slice(gap + 2);
-    if (tail !== '') {
-      // Written where it ends: 16 bytes in, whatever its length.
-      const bytes = groupBytes(tail);
-      writeGroups(tail, buf, at + 16 - bytes);
-    }
-  }
-  return at + 16;
-}
-
-/** Bytes `groups` takes: two per hex group, four for a dotted-quad tail. */
-function groupBytes(groups: string): number {
-  let bytes = 2;
-  for (let i = 0; i < groups.length; i++) if (groups.charCodeAt(i) === 58) bytes += 2;
-  return groups.includes('.') ? bytes + 2 : bytes;
-}
-
-/** Colon-separated hex groups, the last possibly a dotted quad, from `at` on. */
-function writeGroups(groups: string, buf: Buffer, at: number): void {
-  let out = at;
-  let start = 0;
-  for (let i = 0; i <= groups.length; i++) {
-    if (i < groups.length && groups.charCodeAt(i) !== 58) continue;
-    const part = groups.slice(start, i);
-    if (part.includes('.')) {
-      writeIPv4(part, buf, out);
-      return;
-    }
-    buf.writeUInt16BE(parseInt(part, 16), out);
-    out += 2;
-    start = i + 1;
   }
 }
 

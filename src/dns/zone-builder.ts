@@ -97,7 +97,7 @@ export class SnapshotBuilder {
       const apex = findZone(name, this.apexes);
       const reject = rejecter(rejections, name);
       if (apex === undefined) {
-        for (const input of inputs) reject({ origin: input.origin, index: input.index, field: 'dnsName', reason: `${fqdn(name)} is outside every served zone` });
+        for (const input of inputs) reject({ input, field: 'dnsName', reason: `${fqdn(name)} is outside every served zone` });
         continue;
       }
       (merged.get(apex) as Map<string, Map<ServedType, PendingSet>>).set(name, mergeAtName(name, inputs, reject));
@@ -182,7 +182,7 @@ export class SnapshotBuilder {
     for (const [name, inputs] of changed) {
       if (findZone(name, this.apexes) !== undefined) continue;
       const reject = rejecter(rejections, name);
-      for (const input of inputs) reject({ origin: input.origin, index: input.index, field: 'dnsName', reason: `${fqdn(name)} is outside every served zone` });
+      for (const input of inputs) reject({ input, field: 'dnsName', reason: `${fqdn(name)} is outside every served zone` });
     }
     const newStats = { recordsByType: { ...stats.recordsByType }, rrsets: stats.rrsets, names: stats.names };
     const zones = new Map<string, Zone>();

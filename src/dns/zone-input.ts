@@ -48,9 +48,8 @@ export interface RRsetOrigin {
 
 /** An RRset the builder refused, and why. */
 export interface RRsetRejection {
-  origin: RRsetOrigin;
-  /** RRsetInput.index of the input refused. */
-  index: number;
+  /** The input refused: its origin and index say whose entry it was. */
+  input: RRsetInput;
   field: string;
   reason: string;
 }

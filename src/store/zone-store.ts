@@ -629,7 +629,7 @@ export class ZoneStore implements EndpointSink {
       if (seen.has(input.name)) continue;
       seen.add(input.name);
       for (const r of this.rejections.get(input.name) ?? []) {
-        if (r.origin.object === key) list.push({ object: key, index: r.index, field: r.field, reason: r.reason });
+        if (r.input.origin.object === key) list.push({ object: key, index: r.input.index, field: r.field, reason: r.reason });
       }
     }
     return list.sort((a, b) => a.index - b.index);
