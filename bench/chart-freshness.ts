@@ -19,7 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RunSummary } from '../src/probe/summary.js';
-import { freePort } from '../test/harness/coredns.js';
+import { freePort } from '../test/harness/ports.js';
 import { CRDNS_MAIN, startCrdns, type CrdnsProcess } from '../test/harness/crdns-process.js';
 import { CI_VALUES, cleanupHelmHome, corefileOf, loopbackOnly, render, runCoredns } from '../test/integration/helm/support.js';
 

@@ -12,7 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import dnsPacket from 'dns-packet';
-import { freePort } from '../test/harness/coredns.js';
+import { freePort } from '../test/harness/ports.js';
 import { startCrdns } from '../test/harness/crdns-process.js';
 import { peerBin, pinnedVersion } from '../test/harness/peers.js';
 import { grpcLoadParallel, type LoadResult } from './grpc-load.js';

@@ -20,7 +20,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CRDNS_MAIN } from './crdns-process.js';
 import { ControlPlane } from './control-plane.js';
-import { freePort, udpExchange, encodeQuery } from './coredns.js';
+import { udpExchange, encodeQuery } from './coredns.js';
+import { freePort } from './ports.js';
 import { peerBin } from './peers.js';
 import { TcpProxy } from './tcp-proxy.js';
 

@@ -22,11 +22,11 @@ import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { peerBin, repoRoot } from './peers.js';
+import { freeStablePort } from './ports.js';
 
 export interface ControlPlaneOptions {
   /** kube-apiserver --min-request-timeout: watches without timeoutSeconds end after 1-2x this. */
@@ -145,43 +145,6 @@ class ManagedProcess {
   }
 }
 
-function tryListen(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(undefined));
-    server.listen(port, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
-    });
-  });
-}
-
-/**
- * A free loopback port BELOW the kernel's ephemeral range. etcd and the API
- * server are restarted on the same port after being down for a while; a port
- * from the ephemeral range can meanwhile become the local port of some other
- * process's outgoing connection (tests run in parallel), and the restart then
- * fails with "address already in use". Ports outside the range never are.
- */
-export async function freePort(): Promise<number> {
-  let low = 32768;
-  try {
-    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
-  } catch {
-    // Not Linux: keep the IANA default.
-  }
-  const floor = 20000;
-  if (low - floor > 1000) {
-    for (let i = 0; i < 50; i++) {
-      const port = await tryListen(floor + Math.floor(Math.random() * (low - floor)));
-      if (port !== undefined) return port;
-    }
-  }
-  const port = await tryListen(0);
-  if (port === undefined) throw new Error('no free port');
-  return port;
-}
-
 interface HttpResult {
   status: number;
   body: string;
@@ -273,14 +236,29 @@ export class ControlPlane {
     );
   }
 
-  /** Starts etcd and kube-apiserver, writes kubeconfigs, installs the CRD (unless told not to). */
+  /**
+   * Starts etcd and kube-apiserver, writes kubeconfigs, installs the CRD
+   * (unless told not to). Ports are probed free before the peers bind them, so
+   * another process can take one first; a start that fails that way begins
+   * again on fresh ports (a restart later keeps its ports: see startApiserver).
+   */
   static async start(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ControlPlane.startOnce(options);
+      } catch (err) {
+        if (attempt >= 3 || !(err as Error).message.includes('address already in use')) throw err;
+      }
+    }
+  }
+
+  private static async startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     // Fail before creating anything if a peer is missing.
     peerBin('etcd');
     peerBin('kube-apiserver');
     peerBin('kubectl');
     const dir = await mkdtemp(join(tmpdir(), 'crdns-k8s-'));
-    const ports = { etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort() };
+    const ports = { etcdClient: await freeStablePort(), etcdPeer: await freeStablePort(), apiserver: await freeStablePort() };
     const plane = new ControlPlane(dir, ports, options);
     try {
       await plane.writeFiles();

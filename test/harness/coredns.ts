@@ -17,10 +17,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer, isIPv6 } from 'node:net';
+import { createConnection, isIPv6 } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { peerBin, repoRoot, requireTool } from './peers.js';
+import { freePort } from './ports.js';
 
 const HOST = '127.0.0.1';
 
@@ -58,27 +59,6 @@ export interface CorednsProcess {
   stop(): Promise<void>;
   /** SIGTERM and wait (lameduck included). */
   stopGracefully(): Promise<void>;
-}
-
-/** A port free on 127.0.0.1 for both TCP and UDP at the time of asking. */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = createServer();
-      srv.once('error', reject);
-      srv.listen(0, HOST, () => {
-        const addr = srv.address();
-        srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-      });
-    });
-    const udpFree = await new Promise<boolean>((resolve) => {
-      const s = createSocket('udp4');
-      s.once('error', () => resolve(false));
-      s.bind(port, HOST, () => s.close(() => resolve(true)));
-    });
-    if (udpFree) return port;
-  }
-  throw new Error('no port free for both TCP and UDP on 127.0.0.1 after 20 tries');
 }
 
 export async function startCoreDNS(opts: CorednsOptions): Promise<CorednsProcess> {

@@ -12,7 +12,7 @@ import { createConnection } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from './coredns.js';
+import { freePort } from './ports.js';
 import { requireTool } from './peers.js';
 
 export interface NsdZone {

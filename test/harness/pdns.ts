@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from './coredns.js';
+import { freePort } from './ports.js';
 import { answersAll, type NsdProcess, type NsdZone } from './nsd.js';
 import { requireTool } from './peers.js';
 
