@@ -7,9 +7,9 @@
 import { parentName } from './name.js';
 import { RCODE, TYPE } from './codes.js';
 import { TYPE_CODES } from './records.js';
-import type { Placed, RRset } from './rrset.js';
+import { wireRRset, type Placed, type RRset } from './rrset.js';
 import { encodeName } from './wire-name.js';
-import { rrsetAt, servedZone, type Snapshot, type Zone, type ZoneNode } from './zone.js';
+import { firstRRset, rrsetAt, servedZone, type Snapshot, type Zone, type ZoneNode } from './zone.js';
 
 /** How many CNAME/DNAME hops one answer follows; matches the limit resolvers and CoreDNS's file plugin use. */
 export const MAX_CHAIN = 8;
@@ -63,7 +63,7 @@ function cnameSet(owner: string, ttl: number, target: string, targetWire: Buffer
   head.writeUInt16BE(targetWire.length, 8);
   // Its own buffer, not a slab's (wire-slab.ts): it lives for one query.
   const slab = Buffer.concat([ownerWire, head, targetWire]);
-  return { name: owner, type: 'CNAME', typeCode: T.CNAME, ttl, data: [target], ownerLength: ownerWire.length, slab, offset: 0, byteLength: slab.length };
+  return wireRRset(owner, 'CNAME', [target], slab, 0, slab.length);
 }
 
 /**
@@ -143,7 +143,7 @@ function answerFrom(snap: Snapshot, zone: Zone, node: ZoneNode, qtype: number, r
   const placed = (set: RRset): Placed => (owner ? { set, owner } : { set });
   if (qtype === TYPE.ANY) {
     // RFC 8482 §4.2: one RRset is a complete answer to ANY.
-    const first = node.ordered[0];
+    const first = firstRRset(node);
     if (first) {
       res.answer.push(placed(first));
       additional(node, first, res);

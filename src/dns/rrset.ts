@@ -37,6 +37,51 @@ export interface RRset<T extends RecordType = RecordType> {
   readonly byteLength: number;
 }
 
+/**
+ * An RRset holds only what the wire bytes do not: at about one RRset per
+ * record, every field is 8 bytes a record. The type's name, the TTL and the
+ * owner's wire length are read back off the bytes, on paths that run per
+ * build or per wildcard answer, not per record served.
+ */
+class WireRRset<T extends RecordType> implements RRset<T> {
+  constructor(
+    readonly name: string,
+    readonly typeCode: number,
+    readonly data: readonly RDataByType[T][],
+    readonly slab: Buffer,
+    readonly offset: number,
+    readonly byteLength: number,
+  ) {}
+
+  get type(): T {
+    return TYPE_NAMES.get(this.typeCode) as T;
+  }
+
+  get ownerLength(): number {
+    // An uncompressed name: label lengths up to the root's zero.
+    const slab = this.slab;
+    let at = this.offset;
+    while (slab[at] !== 0) at += (slab[at] as number) + 1;
+    return at + 1 - this.offset;
+  }
+
+  get ttl(): number {
+    return this.slab.readUInt32BE(this.offset + this.ownerLength + 4);
+  }
+}
+
+const TYPE_NAMES: ReadonlyMap<number, RecordType> = new Map(Object.entries(TYPE_CODES).map(([name, code]) => [code, name as RecordType]));
+
+/**
+ * An RRset over records already on the wire in `slab[offset, offset +
+ * byteLength)`, every one under the same uncompressed owner name. There must
+ * be at least one: the TTL and the owner's length are read from the first.
+ */
+export function wireRRset<T extends RecordType>(name: string, type: T, data: readonly RDataByType[T][], slab: Buffer, offset: number, byteLength: number): RRset<T> {
+  if (byteLength === 0 || data.length === 0) throw new Error(`an RRset needs at least one record (${name} ${type})`);
+  return new WireRRset(name, TYPE_CODES[type], data, slab, offset, byteLength);
+}
+
 /** An RRset placed in a section of a reply; `owner` replaces its owner name (wildcard synthesis). */
 export interface Placed {
   readonly set: RRset;
@@ -74,7 +119,7 @@ function writeDirect<T extends RecordType>(name: string, type: T, ttl: number, d
     at = end;
   }
   // Reserved by rdataLength, written by writeRdata: the same for canonical names, which is all validation lets in.
-  return { name, type, typeCode, ttl, data, ownerLength, slab, offset, byteLength: at - offset };
+  return wireRRset(name, type, data, slab, offset, at - offset);
 }
 
 function writeRdata<T extends RecordType>(type: T, data: RDataByType[T], buf: Buffer, at: number): number {
@@ -115,7 +160,7 @@ function writeThroughDnsPacket<T extends RecordType>(name: string, type: T, ttl:
     at += ownerWire.copy(slab, at);
     at += b.copy(slab, at);
   }
-  return { name, type, typeCode: TYPE_CODES[type], ttl, data, ownerLength: ownerWire.length, slab, offset, byteLength };
+  return wireRRset(name, type, data, slab, offset, byteLength);
 }
 
 /** The RRset's bytes under its own name (a view, not a copy). */

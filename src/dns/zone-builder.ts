@@ -24,7 +24,7 @@ import { finalData, mergeAtName, rdataKey, type PendingSet } from './name-merge.
 import { TYPE_CODES, type RDataByType, type RecordType, type ServedType } from './records.js';
 import { makeRRset, type Placed, type RRset } from './rrset.js';
 import { ShardedMap } from './sharded-map.js';
-import { rrsetAt, type Snapshot, type Zone, type ZoneNode } from './zone.js';
+import { firstRRset, packSets, rrsetAt, rrsetsOf, type Snapshot, type Zone, type ZoneNode } from './zone.js';
 import type { ZoneConfig } from './zone-config.js';
 import type { RRsetInput, RRsetRejection } from './zone-input.js';
 
@@ -44,7 +44,7 @@ export interface BuildResult {
 /** A node while its snapshot is being built; published as a ZoneNode, never changed after. */
 interface BuildNode {
   name: string;
-  ordered: readonly RRset[];
+  sets: RRset | readonly RRset[];
   cut: boolean;
   additional: ReadonlyMap<RRset, readonly Placed[]>;
 }
@@ -122,7 +122,8 @@ export class SnapshotBuilder {
         if (sets.length > 0) nodes.set(name, dataNode(name, sets, name !== cfg.apex && types.has('NS')));
       }
       const { soa, negativeSoa, apexNs } = synthesized(cfg, serial);
-      const apexData = nodes.get(cfg.apex)?.ordered ?? [];
+      const apexNode = nodes.get(cfg.apex);
+      const apexData = apexNode ? rrsetsOf(apexNode) : [];
       nodes.set(cfg.apex, dataNode(cfg.apex, [soa, apexNs, ...apexData], false));
 
       // Every ancestor up to the apex exists, as an empty non-terminal if nothing else (RFC 4592 §2.2.2).
@@ -143,7 +144,8 @@ export class SnapshotBuilder {
       const reads: ReadIndex = { readers: new Map(), reads: new Map() };
       const lookup = (n: string): ZoneNode | undefined => nodes.get(n);
       for (const node of nodes.values()) {
-        if (hasTargets(node.ordered)) node.additional = collectAdditional(reads, cfg.apex, node.name, node.ordered, lookup, hasCuts);
+        const sets = rrsetsOf(node);
+        if (hasTargets(sets)) node.additional = collectAdditional(reads, cfg.apex, node.name, sets, lookup, hasCuts);
         addStats(stats, node, 1);
       }
       const published = ShardedMap.from<ZoneNode>(nodes, nodes.size);
@@ -219,7 +221,9 @@ export class SnapshotBuilder {
     }
     const hasData = (n: string): boolean => {
       const sets = newSets.get(n);
-      return sets ? sets.length > 0 : (current(n)?.ordered.length ?? 0) > 0;
+      if (sets) return sets.length > 0;
+      const node = current(n);
+      return node !== undefined && firstRRset(node) !== undefined;
     };
     const nodeFor = (n: string): BuildNode => {
       const sets = newSets.get(n);
@@ -249,7 +253,8 @@ export class SnapshotBuilder {
     }
 
     const { soa, negativeSoa, apexNs } = synthesized(zs.cfg, serial);
-    const apexData = newSets.get(apex) ?? (old.get(apex)?.ordered ?? []).filter((s) => s !== zs.zone.soa && s !== zs.zone.apexNs);
+    const oldApex = old.get(apex);
+    const apexData = newSets.get(apex) ?? (oldApex ? rrsetsOf(oldApex) : []).filter((s) => s !== zs.zone.soa && s !== zs.zone.apexNs);
     work.set(apex, dataNode(apex, [soa, apexNs, ...apexData], false));
 
     // Additional data: owners whose own RRsets may have changed, and owners that read a name that changed
@@ -258,19 +263,19 @@ export class SnapshotBuilder {
     for (const [name, node] of work) {
       const before = old.get(name);
       // An owner that lost its MX, SRV or NS is visited too, so what it read is forgotten.
-      if ((node && hasTargets(node.ordered)) || (before && hasTargets(before.ordered))) owners.add(name);
+      if ((node && hasTargets(rrsetsOf(node))) || (before && hasTargets(rrsetsOf(before)))) owners.add(name);
       if (readChanged(before, node)) for (const o of zs.reads.readers.get(name) ?? []) owners.add(o);
     }
     const hasCuts = zs.zone.hasCuts;
     for (const owner of owners) {
       const node = current(owner);
-      if (!node || !hasTargets(node.ordered)) {
+      if (!node || !hasTargets(rrsetsOf(node))) {
         forgetReads(zs.reads, owner);
         continue;
       }
       let building = work.get(owner);
       if (!building) work.set(owner, (building = { ...node }));
-      building.additional = collectAdditional(zs.reads, apex, owner, building.ordered, current, hasCuts);
+      building.additional = collectAdditional(zs.reads, apex, owner, rrsetsOf(building), current, hasCuts);
     }
 
     for (const [name, node] of work) {
@@ -338,11 +343,11 @@ function sameData(a: readonly RDataByType[RecordType][], b: readonly RDataByType
 
 function dataNode(name: string, sets: readonly RRset[], cut: boolean): BuildNode {
   const ordered = [...sets].sort((a, b) => a.typeCode - b.typeCode);
-  return { name, ordered, cut, additional: NO_ADDITIONAL };
+  return { name, sets: packSets(ordered), cut, additional: NO_ADDITIONAL };
 }
 
 function emptyNode(name: string): BuildNode {
-  return { name, ordered: NO_SETS, cut: false, additional: NO_ADDITIONAL };
+  return { name, sets: NO_SETS, cut: false, additional: NO_ADDITIONAL };
 }
 
 function synthesized(cfg: ZoneConfig, serial: number): { soa: RRset<'SOA'>; negativeSoa: RRset<'SOA'>; apexNs: RRset<'NS'> } {
@@ -409,7 +414,7 @@ function bump(counts: Map<string, number>, name: string, by: number): void {
 
 function addStats(stats: { recordsByType: Record<string, number>; rrsets: number; names: number }, node: ZoneNode, sign: 1 | -1): void {
   stats.names += sign;
-  for (const s of node.ordered) {
+  for (const s of rrsetsOf(node)) {
     stats.recordsByType[s.type] = (stats.recordsByType[s.type] ?? 0) + sign * s.data.length;
     stats.rrsets += sign;
   }

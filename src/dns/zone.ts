@@ -12,9 +12,10 @@ export interface ZoneNode {
   /**
    * RRsets in ascending type order; empty for an empty non-terminal. A name
    * has a few at most, so rrsetAt scans them: a Map per name would cost more
-   * than the name's records.
+   * than the name's records. Most names have one, held without an array
+   * (56 bytes a name); read it through rrsetAt, firstRRset or rrsetsOf.
    */
-  readonly ordered: readonly RRset[];
+  readonly sets: RRset | readonly RRset[];
   /** NS below the apex: a zone cut, answered with a referral. */
   readonly cut: boolean;
   /** For each MX, SRV and NS RRset here, the addresses it brings into the additional section (additional.ts). */
@@ -52,13 +53,31 @@ export interface Snapshot {
 
 /** The RRset of numeric type `type` at `node`, if it has one. */
 export function rrsetAt(node: ZoneNode, type: number): RRset | undefined {
-  const sets = node.ordered;
+  const sets = node.sets;
+  if (!Array.isArray(sets)) return (sets as RRset).typeCode === type ? (sets as RRset) : undefined;
   for (let i = 0; i < sets.length; i++) {
     const set = sets[i] as RRset;
     if (set.typeCode === type) return set;
     if (set.typeCode > type) return undefined;
   }
   return undefined;
+}
+
+/** The RRset of lowest type at `node`; undefined at an empty non-terminal. */
+export function firstRRset(node: ZoneNode): RRset | undefined {
+  const sets = node.sets;
+  return Array.isArray(sets) ? (sets[0] as RRset | undefined) : (sets as RRset);
+}
+
+/** The RRsets at `node` in ascending type order, as an array (one is made for a name with one RRset). */
+export function rrsetsOf(node: ZoneNode): readonly RRset[] {
+  const sets = node.sets;
+  return Array.isArray(sets) ? sets : [sets as RRset];
+}
+
+/** How the builder stores a name's RRsets, already in type order: one without an array. */
+export function packSets(ordered: readonly RRset[]): RRset | readonly RRset[] {
+  return ordered.length === 1 ? (ordered[0] as RRset) : ordered;
 }
 
 /** The most specific served zone holding `name`: one map lookup per label. */

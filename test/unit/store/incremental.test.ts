@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { TYPE_CODES } from '../../../src/dns/records.js';
 import { rrsetWire, type RRset } from '../../../src/dns/rrset.js';
-import { rrsetAt, type Snapshot } from '../../../src/dns/zone.js';
+import { rrsetAt, rrsetsOf, type Snapshot } from '../../../src/dns/zone.js';
 import { DEFAULT_ZONE_SETTINGS, zoneConfig } from '../../../src/dns/zone-config.js';
 import { problemId, type EndpointObject } from '../../../src/endpoint/endpoint.js';
 import { ZoneStore, type PartitionSink, type RebuildEvent } from '../../../src/store/zone-store.js';
@@ -90,13 +90,15 @@ export function describeSnapshot(s: Snapshot): string[] {
   for (const zone of [...s.zones.values()].sort((a, b) => (a.apex < b.apex ? -1 : 1))) {
     lines.push(`zone ${zone.apex} cuts=${zone.hasCuts} dnames=${zone.hasDnames} soa=${hex(rrsetWire(zone.soa))} neg=${hex(rrsetWire(zone.negativeSoa))} ns=${hex(rrsetWire(zone.apexNs))} names=${zone.nodes.size}`);
     for (const node of [...zone.nodes.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      lines.push(`  ${node.name} cut=${node.cut} types=${node.ordered.map((s) => s.typeCode).join(',')}`);
-      for (const set of node.ordered) {
+      const sets = rrsetsOf(node);
+      lines.push(`  ${node.name} cut=${node.cut} types=${sets.map((s) => s.typeCode).join(',')}`);
+      for (const set of sets) {
         lines.push(`    ${set.type} ${set.ttl} ${hex(rrsetWire(set))}`);
         for (const p of node.additional.get(set) ?? []) lines.push(`      + ${p.set.name} ${p.set.type} ${hex(rrsetWire(p.set))}${p.owner ? ` as ${hex(p.owner)}` : ''}`);
+        assert.equal(rrsetAt(node, set.typeCode), set, `${node.name}: rrsetAt finds its ${set.type}`);
       }
-      const indexed = new Set<RRset>(node.ordered);
-      assert.ok(node.ordered.every((x) => indexed.has(x)), `${node.name}: rrsets and ordered agree`);
+      assert.ok(sets.every((x, i) => i === 0 || (sets[i - 1] as RRset).typeCode < x.typeCode), `${node.name}: RRsets in ascending type order`);
+      assert.ok(!Array.isArray(node.sets) || node.sets.length !== 1, `${node.name}: one RRset is held without an array`);
     }
   }
   return lines;
