@@ -168,9 +168,7 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
     return { ok: false, error: { kind: 'parse', file, line, column, message: 'file holds a NUL byte: not a text manifest' } };
   }
   let docs: LocatedDocument[];
-  // JSON.parse makes values as small as they can be (strict-json.ts); the YAML parser's need compacting to be kept.
   const json = file.toLowerCase().endsWith('.json');
-  const keep = json ? keepAsParsed : compactValue;
   try {
     const r = json ? locateJson(text) : locateYaml(text);
     if (!r.ok) return { ok: false, error: { kind: 'parse', file, line: r.at.line, column: r.at.column, message: r.message } };
@@ -183,6 +181,9 @@ export function parseManifestText(text: string, file: string, options: ParseOpti
   const out: ParsedManifest = { ok: true, objects: [], problems: [], rejectedKeys: [], ignored: 0, ignoredDocuments: [], documents: 0, notes: [] };
   docs.forEach((doc, d) => {
     if (doc.value === null || doc.value === undefined) return; // empty document, e.g. a trailing "---"
+    // What JSON.parse made, in a JSON file or a YAML document written as JSON, is as small as it can
+    // be (strict-json.ts); the YAML readers' values need compacting to be kept.
+    const keep = doc.compact === true ? keepAsParsed : compactValue;
     if (isList(doc.value)) {
       const items = (doc.value as { items?: unknown }).items;
       if (items === undefined || items === null) return;

@@ -177,7 +177,7 @@ function jsonDocument(text: string, lineOffset: number): JsonDocument {
   if (!r.ok || r.document === undefined) return decline();
   const doc = r.document;
   const shift = (p: Position | undefined): Position | undefined => (p === undefined ? undefined : { line: p.line + lineOffset, column: p.column });
-  return { value: doc.value, at: shift(doc.at) as Position, itemAt: (i) => shift(doc.itemAt(i)) };
+  return { value: doc.value, at: shift(doc.at) as Position, itemAt: (i) => shift(doc.itemAt(i)), compact: doc.compact === true };
 }
 
 // YAML's white space is the space and the tab (tabs are declined); String#trim would also take a

@@ -15,6 +15,12 @@ export interface JsonDocument {
   at: Position;
   /** Where the i-th element of the top-level object's "items" array starts. */
   itemAt(i: number): Position | undefined;
+  /**
+   * Whether `value` is already as small as its content (what JSON.parse
+   * makes: flat strings, arrays of their exact length), so a kept manifest
+   * needs no compacting copy (compact-value.ts).
+   */
+  compact?: boolean;
 }
 
 export type JsonParseResult = { ok: true; document: JsonDocument | undefined } | { ok: false; at: Position; message: string };
@@ -41,7 +47,7 @@ export function parseStrictJson(text: string): JsonParseResult {
   const scan = scanParsed(text);
   if (scan.error) return { ok: false, at: positions.at(scan.error.offset), message: scan.error.message };
   const items = scan.itemStarts;
-  return { ok: true, document: { value, at: positions.near(scan.start), itemAt: (i) => (items[i] !== undefined ? positions.at(items[i] as number) : undefined) } };
+  return { ok: true, document: { value, at: positions.near(scan.start), itemAt: (i) => (items[i] !== undefined ? positions.at(items[i] as number) : undefined), compact: true } };
 }
 
 /** Offsets → line and column; the line table is made when first needed. */
