@@ -15,7 +15,7 @@
  *       clusters: [lab]                  # optional: only objects from these clusters
  *       names: ["*.lab.example.org", "lab.example.org"]
  */
-import { parse as parseYaml } from 'yaml';
+import { yamlPackage } from '../yaml-package.js';
 import { fqdn, isInZone, parseName } from '../dns/name.js';
 
 interface Rule {
@@ -35,7 +35,7 @@ export class NamePolicy {
   static parse(text: string, file = 'name policy'): NamePolicy {
     let doc: unknown;
     try {
-      doc = parseYaml(text, { uniqueKeys: true });
+      doc = yamlPackage().parse(text, { uniqueKeys: true });
     } catch (err) {
       throw new Error(`${file}: ${(err as Error).message.split('\n')[0]}`);
     }

@@ -13,7 +13,8 @@
  * into entries here too (workload-documents.ts), published without readiness.
  */
 import { isUtf8 } from 'node:buffer';
-import { Composer, LineCounter, Parser, isCollection, isMap, isSeq, visit, type CST, type Document } from 'yaml';
+import type { CST, Document, LineCounter } from 'yaml';
+import { yamlPackage } from '../../yaml-package.js';
 import type { EndpointObject } from '../../endpoint/endpoint.js';
 import { compactValue } from './compact-value.js';
 import { readSimpleYaml } from './simple-yaml.js';
@@ -330,6 +331,7 @@ function locateYaml(text: string): Located {
   };
   const flow = flowTooDeepAt(text, MAX_YAML_DEPTH);
   if (flow !== undefined) return tooDeep(flow);
+  const { Composer, LineCounter, Parser } = yamlPackage();
   const lc = new LineCounter();
   // What parseAllDocuments does, one document at a time, with each document's nesting checked between
   // parsing (iterative) and composing (recursive). One at a time, so a document's syntax tree is garbage
@@ -374,6 +376,7 @@ function locateYamlDocument(doc: Document.Parsed, lc: LineCounter): LocatedDocum
   // The yaml package's own default (100) guards against alias expansion bombs.
   const value: unknown = doc.toJS();
   // Taken now, so nothing keeps the document's syntax tree alive once it is read.
+  const { isMap, isSeq } = yamlPackage();
   const items = isMap(contents) ? contents.get('items', true) : undefined;
   const itemStarts = isSeq(items) ? items.items.map((node) => ((node as { range?: [number, number, number] } | null)?.range ? pos((node as { range: [number, number, number] }).range[0]) : undefined)) : [];
   return { value, at, itemAt: (i: number) => itemStarts[i] };
@@ -381,6 +384,7 @@ function locateYamlDocument(doc: Document.Parsed, lc: LineCounter): LocatedDocum
 
 /** Offset of the first mapping key that is a collection (`? [a, b]: c`, `{a: 1}: x`), if any. */
 function collectionKeyAt(doc: Document.Parsed): number | undefined {
+  const { isCollection, visit } = yamlPackage();
   let at: number | undefined;
   visit(doc, {
     Pair(_, pair) {
