@@ -16,19 +16,24 @@ import type { RRsetInput, RRsetRejection } from './zone-input.js';
 /** An RRset larger than this could not be answered inside a 64 KiB message together with its question and chain. */
 export const MAX_RRSET_WIRE_BYTES = 60000;
 
-/** One type at one name as merged so far, before it is encoded. */
+/**
+ * One type at one name as merged so far, before it is encoded. Most types at
+ * most names come from one input, so a set starts as that input's own data
+ * and grows the bookkeeping a merge needs (a copy to add to, keys to drop
+ * duplicates by, a locality per datum) only when a second input joins it.
+ */
 export interface PendingSet {
   type: ServedType;
   ttl: number;
-  data: RDataByType[ServedType][];
-  /** rdata key → index in `data`, to drop duplicates. */
-  keys: Map<string, number>;
-  /** Locality of each datum (its nearest origin); see RRsetOrigin.locality. */
-  localities: number[];
+  /** The merged records: the first input's own array until a second input joins, then a copy. */
+  data: readonly RDataByType[ServedType][];
+  /** rdata key → index in `data`, to drop duplicates; made when a second input joins. */
+  keys: Map<string, number> | undefined;
+  /** Locality of each datum (its nearest origin; see RRsetOrigin.locality); undefined while one input's are all `locality`. */
+  localities: number[] | undefined;
+  locality: number;
   /** The inputs merged into it, in ownership order. */
   inputs: RRsetInput[];
-  /** The first input's data array: what an RRset made of that one input holds itself, rather than a copy. */
-  firstData: readonly RDataByType[ServedType][];
   /** Wire size of the RRset so far, owner names included. */
   wireBytes: number;
 }
@@ -69,46 +74,63 @@ export function mergeAtName(name: string, inputs: readonly RRsetInput[], reject:
       reject({ input, ...conflict });
       continue;
     }
+    const locality = input.origin.locality ?? 0;
     const existing = types.get(input.type);
-    const fresh = input.data.map((d) => [rdataKey(d), d] as const).filter(([key]) => !existing?.keys.has(key));
-    // The size limit is checked input by input, so the entry that would overflow a shared RRset is the one
-    // rejected, never the ones already merged.
-    const added = fresh.reduce((n, [, d]) => n + ownerBytes + 10 + rdataLength(input.type, d), 0);
-    const total = (existing?.wireBytes ?? 0) + added;
-    if (total > MAX_RRSET_WIRE_BYTES) {
-      reject({
-        input,
-        field: 'targets',
-        reason: `the ${input.type} RRset at ${fqdn(name)} would be ${total} bytes on the wire${ownerBytes === MAX_NAME_OCTETS ? ' (wildcard records counted under a 255-octet query name)' : ''}, over the limit of ${MAX_RRSET_WIRE_BYTES}`,
-      });
+    if (existing === undefined) {
+      // An input's data has no duplicates (RRsetInput.data), so the first one is taken as it is.
+      const total = wireBytesOf(input.type, input.data, ownerBytes);
+      if (total > MAX_RRSET_WIRE_BYTES) reject(tooLarge(name, input, total, ownerBytes));
+      else types.set(input.type, { type: input.type, ttl: input.ttl, data: input.data, keys: undefined, localities: undefined, locality, inputs: [input], wireBytes: total });
       continue;
     }
-    let set = existing;
-    if (!set) types.set(input.type, (set = { type: input.type, ttl: input.ttl, data: [], keys: new Map(), localities: [], inputs: [], firstData: input.data, wireBytes: 0 }));
+    const keys = (existing.keys ??= keysOf(existing.data));
+    const fresh = input.data.filter((d) => !keys.has(rdataKey(d)));
+    // The size limit is checked input by input, so the entry that would overflow a shared RRset is the one
+    // rejected, never the ones already merged.
+    const total = existing.wireBytes + wireBytesOf(input.type, fresh, ownerBytes);
+    if (total > MAX_RRSET_WIRE_BYTES) {
+      reject(tooLarge(name, input, total, ownerBytes));
+      continue;
+    }
+    const data = existing.localities === undefined ? [...existing.data] : (existing.data as RDataByType[ServedType][]);
+    const localities = (existing.localities ??= data.map(() => existing.locality));
+    existing.data = data;
     // RFC 2181 §5.2: one TTL per RRset; the lowest wins so no resolver caches longer than any owner asked.
-    set.ttl = Math.min(set.ttl, input.ttl);
-    const locality = input.origin.locality ?? 0;
-    for (const [key, d] of fresh) {
-      set.keys.set(key, set.data.length);
-      set.data.push(d);
-      set.localities.push(locality);
+    existing.ttl = Math.min(existing.ttl, input.ttl);
+    for (const d of fresh) {
+      keys.set(rdataKey(d), data.length);
+      data.push(d);
+      localities.push(locality);
     }
     // A target that another cluster also serves counts as near as its nearest source.
-    if (existing && locality > 0) {
-      for (const d of input.data) {
-        const at = existing.keys.get(rdataKey(d));
-        if (at !== undefined && (existing.localities[at] as number) > locality) existing.localities[at] = locality;
-      }
-    } else if (existing && locality === 0) {
-      for (const d of input.data) {
-        const at = existing.keys.get(rdataKey(d));
-        if (at !== undefined) existing.localities[at] = 0;
-      }
+    for (const d of input.data) {
+      const at = keys.get(rdataKey(d)) as number;
+      if ((localities[at] as number) > locality) localities[at] = locality;
     }
-    set.wireBytes = total;
-    set.inputs.push(input);
+    existing.wireBytes = total;
+    existing.inputs.push(input);
   }
   return types;
+}
+
+function wireBytesOf(type: ServedType, data: readonly RDataByType[ServedType][], ownerBytes: number): number {
+  let bytes = 0;
+  for (const d of data) bytes += ownerBytes + 10 + rdataLength(type, d);
+  return bytes;
+}
+
+function keysOf(data: readonly RDataByType[ServedType][]): Map<string, number> {
+  const keys = new Map<string, number>();
+  for (let i = 0; i < data.length; i++) keys.set(rdataKey(data[i] as RDataByType[ServedType]), i);
+  return keys;
+}
+
+function tooLarge(name: string, input: RRsetInput, total: number, ownerBytes: number): RRsetRejection {
+  return {
+    input,
+    field: 'targets',
+    reason: `the ${input.type} RRset at ${fqdn(name)} would be ${total} bytes on the wire${ownerBytes === MAX_NAME_OCTETS ? ' (wildcard records counted under a 255-octet query name)' : ''}, over the limit of ${MAX_RRSET_WIRE_BYTES}`,
+  };
 }
 
 const SINGLETONS: ReadonlySet<RecordType> = new Set(['CNAME', 'DNAME']);
@@ -150,17 +172,20 @@ export function rdataKey(d: RDataByType[RecordType]): string {
  * the set reads the way a client will use it.
  */
 export function finalData(p: PendingSet): readonly RDataByType[ServedType][] {
+  const localities = p.localities;
+  if (localities === undefined) {
+    // One input: its records in its order, and its own array unless the type sorts them otherwise.
+    const data = sortedData(p.type, p.data);
+    return data.every((d, i) => d === p.data[i]) ? p.data : data;
+  }
   const order = p.data.map((_, i) => i);
-  if (p.localities.some((l) => l !== 0)) order.sort((a, b) => (p.localities[a] as number) - (p.localities[b] as number) || a - b);
-  const data = sortedData(p.type, order.map((i) => p.data[i] as RDataByType[ServedType]));
-  // Most names have one input: its array, when it holds the same records in the same order, is kept instead of a second one.
-  const first = p.firstData;
-  return p.inputs.length === 1 && first.length === data.length && data.every((d, i) => d === first[i]) ? first : data;
+  if (localities.some((l) => l !== 0)) order.sort((a, b) => (localities[a] as number) - (localities[b] as number) || a - b);
+  return sortedData(p.type, order.map((i) => p.data[i] as RDataByType[ServedType]));
 }
 
-function sortedData<T extends ServedType>(type: T, data: RDataByType[T][]): RDataByType[T][] {
-  if (type === 'MX') return [...(data as RDataByType['MX'][])].sort((a, b) => a.preference - b.preference) as RDataByType[T][];
-  if (type === 'SRV') return [...(data as RDataByType['SRV'][])].sort((a, b) => a.priority - b.priority || b.weight - a.weight) as RDataByType[T][];
-  if (type === 'NAPTR') return [...(data as RDataByType['NAPTR'][])].sort((a, b) => a.order - b.order || a.preference - b.preference) as RDataByType[T][];
+function sortedData<T extends ServedType>(type: T, data: readonly RDataByType[T][]): readonly RDataByType[T][] {
+  if (type === 'MX') return [...(data as readonly RDataByType['MX'][])].sort((a, b) => a.preference - b.preference) as RDataByType[T][];
+  if (type === 'SRV') return [...(data as readonly RDataByType['SRV'][])].sort((a, b) => a.priority - b.priority || b.weight - a.weight) as RDataByType[T][];
+  if (type === 'NAPTR') return [...(data as readonly RDataByType['NAPTR'][])].sort((a, b) => a.order - b.order || a.preference - b.preference) as RDataByType[T][];
   return data;
 }
