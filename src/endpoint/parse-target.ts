@@ -8,7 +8,7 @@
  * path never has to. All scanning is hand-written and linear in the input:
  * these run on every object change, over possibly 100k endpoints.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
 import { parseName, quoteValue as quote } from '../dns/name.js';
 import type { CaaData, MxData, NaptrData, RDataByType, ServedType, SrvData } from '../dns/records.js';
 
@@ -46,44 +46,133 @@ export function parseAAAA(target: string): TargetResult<string> {
 /**
  * RFC 5952 text form: lowercase hex, no leading zeros, the longest run (the
  * first on a tie) of two or more zero groups as "::", and IPv4-mapped
- * addresses as ::ffff:a.b.c.d. Undefined when `s` is not an IPv6 address; a
- * zone index ("%eth0"), which node's isIPv6 accepts, has no meaning in DNS.
+ * addresses as ::ffff:a.b.c.d. Undefined when `s` is not an IPv6 address in
+ * the text forms node's isIPv6 accepts; a zone index ("%eth0"), which isIPv6
+ * also takes, has no meaning in DNS and is refused.
  */
 export function canonicalIPv6(s: string): string | undefined {
-  if (!isIPv6(s) || s.includes('%')) return undefined;
-  let text = s;
-  const lastColon = text.lastIndexOf(':');
-  if (text.indexOf('.', lastColon) >= 0) {
-    const o = text.slice(lastColon + 1).split('.').map(Number) as [number, number, number, number];
-    text = `${text.slice(0, lastColon + 1)}${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
-  }
-  const gap = text.indexOf('::');
-  const hex = (part: string): number[] => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
-  let groups: number[];
-  if (gap < 0) {
-    groups = hex(text);
-  } else {
-    const head = hex(text.slice(0, gap));
-    const tail = hex(text.slice(gap + 2));
-    groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-  }
-  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
-    const lo = groups[6] as number;
-    const hi = groups[7] as number;
+  if (!readIPv6(s, GROUPS)) return undefined;
+  const g = GROUPS;
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    const lo = g[6] as number;
+    const hi = g[7] as number;
     return `::ffff:${lo >> 8}.${lo & 255}.${hi >> 8}.${hi & 255}`;
   }
   let bestStart = -1;
   let bestLen = 1; // a single zero group is never compressed
   for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
-  const str = (from: number, to: number): string => groups.slice(from, to).map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return str(0, 8);
-  return `${str(0, bestStart)}::${str(bestStart + bestLen, 8)}`;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (out !== '' && !out.endsWith(':')) out += ':';
+    out += (g[i] as number).toString(16);
+  }
+  return out === s ? s : out;
+}
+
+/** Scratch for canonicalIPv6: one address at a time, read synchronously. */
+const GROUPS = new Uint16Array(8);
+
+/**
+ * Reads an IPv6 address into eight groups: hex groups of one to four digits
+ * separated by ":", at most one "::" standing for one or more zero groups, and
+ * optionally a dotted-quad IPv4 tail (no leading zeros) as the last two.
+ * Linear, and allocates nothing.
+ */
+function readIPv6(s: string, out: Uint16Array): boolean {
+  const n = s.length;
+  if (n < 2 || n > 45) return false;
+  let count = 0;
+  let gap = -1;
+  let i = 0;
+  if (s.charCodeAt(0) === 58) {
+    if (s.charCodeAt(1) !== 58) return false;
+    gap = 0;
+    i = 2;
+  }
+  while (i < n) {
+    let j = i;
+    let v = 0;
+    for (; j < n && j - i < 5; j++) {
+      const h = hexValue(s.charCodeAt(j));
+      if (h < 0) break;
+      v = v * 16 + h;
+    }
+    if (j < n && s.charCodeAt(j) === 46) {
+      // An IPv4 tail ends the address as two groups (a ninth is refused by the count below).
+      const quad = readDottedQuad(s, i);
+      if (quad < 0) return false;
+      out[count++] = quad >>> 16;
+      out[count++] = quad & 0xffff;
+      i = n;
+      break;
+    }
+    if (j === i || j - i > 4 || count >= 8) return false;
+    out[count++] = v;
+    i = j;
+    if (i === n) break;
+    if (s.charCodeAt(i) !== 58) return false;
+    if (s.charCodeAt(i + 1) === 58) {
+      if (gap >= 0) return false;
+      gap = count;
+      i += 2;
+    } else {
+      i += 1;
+      if (i === n) return false;
+    }
+  }
+  if (gap < 0) return count === 8;
+  if (count > 7) return false;
+  const tail = count - gap;
+  for (let k = 0; k < tail; k++) out[7 - k] = out[count - 1 - k] as number;
+  for (let k = gap; k < 8 - tail; k++) out[k] = 0;
+  return true;
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** The 32-bit value of the dotted quad that runs from `from` to the end of `s`, or -1. */
+function readDottedQuad(s: string, from: number): number {
+  let value = 0;
+  let i = from;
+  for (let part = 0; part < 4; part++) {
+    const start = i;
+    let octet = 0;
+    for (; i < s.length && i - start < 4; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      octet = octet * 10 + (c - 48);
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || octet > 255 || (digits > 1 && s.charCodeAt(start) === 48)) return -1;
+    value = value * 256 + octet;
+    if (part < 3) {
+      if (s.charCodeAt(i) !== 46) return -1;
+      i++;
+    }
+  }
+  return i === s.length ? value : -1;
 }
 
 // -------------------------------------------------------------------- names

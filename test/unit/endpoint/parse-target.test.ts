@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { isIPv6 } from 'node:net';
 import { canonicalIPv6, TARGET_PARSERS } from '../../../src/endpoint/parse-target.js';
 import type { ServedType } from '../../../src/dns/records.js';
 
@@ -133,4 +134,63 @@ describe('endpoint/parse-target', () => {
     assert.equal(canonicalIPv6('0:0:0:0:0:0:0:1'), '::1');
     assert.equal(canonicalIPv6('not-an-address'), undefined);
   });
+
+  it('canonicalIPv6 accepts exactly what node\'s isIPv6 does (zone indexes aside) and writes what the split-and-join form did, on 30,000 generated texts', () => {
+    let next = 12345;
+    const rnd = (n: number): number => {
+      next = (next * 1103515245 + 12345) % 2147483648;
+      return Math.floor((next / 2147483648) * n);
+    };
+    const pieces = ['0', '00', '0000', '00000', '1', 'ff', 'FFFF', 'fFfF', 'db8', '2001', 'abcd', '12345', 'g', '', '1.2.3.4', '255.255.255.255', '256.0.0.1', '01.2.3.4', '1.2.3', ' ', '%eth0'];
+    let accepted = 0;
+    for (let i = 0; i < 30_000; i++) {
+      const groups = Array.from({ length: 1 + rnd(9) }, () => (rnd(3) === 0 ? pieces[rnd(pieces.length)] : rnd(4) === 0 ? '0' : rnd(65536).toString(16)) as string);
+      const gap = rnd(3) === 0 ? -1 : rnd(groups.length + 1);
+      let text = gap < 0 ? groups.join(':') : `${groups.slice(0, gap).join(':')}::${groups.slice(gap).join(':')}`;
+      if (rnd(8) === 0) text = `::ffff:${rnd(256)}.${rnd(256)}.${rnd(256)}.${rnd(256)}`;
+      if (rnd(20) === 0) text = text.toUpperCase();
+      const got = canonicalIPv6(text);
+      const expected = isIPv6(text) && !text.includes('%') ? splitAndJoin(text) : undefined;
+      assert.equal(got, expected, JSON.stringify(text));
+      if (got !== undefined) accepted++;
+    }
+    assert.ok(accepted > 5_000 && accepted < 25_000, `${accepted} of 30,000 accepted`);
+  });
 });
+
+/** The earlier canonicalIPv6 (strings split and joined), kept as the new one's oracle. */
+function splitAndJoin(s: string): string {
+  let text = s;
+  const lastColon = text.lastIndexOf(':');
+  if (text.indexOf('.', lastColon) >= 0) {
+    const o = text.slice(lastColon + 1).split('.').map(Number) as [number, number, number, number];
+    text = `${text.slice(0, lastColon + 1)}${((o[0] << 8) | o[1]).toString(16)}:${((o[2] << 8) | o[3]).toString(16)}`;
+  }
+  const gap = text.indexOf('::');
+  const hex = (part: string): number[] => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  const head = gap < 0 ? hex(text) : hex(text.slice(0, gap));
+  const tail = gap < 0 ? [] : hex(text.slice(gap + 2));
+  const groups = gap < 0 ? head : [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    const lo = groups[6] as number;
+    const hi = groups[7] as number;
+    return `::ffff:${lo >> 8}.${lo & 255}.${hi >> 8}.${hi & 255}`;
+  }
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const str = (from: number, to: number): string => groups.slice(from, to).map((g) => g.toString(16)).join(':');
+  return bestStart < 0 ? str(0, 8) : `${str(0, bestStart)}::${str(bestStart + bestLen, 8)}`;
+}
