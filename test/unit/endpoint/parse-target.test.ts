@@ -176,21 +176,10 @@ function splitAndJoin(s: string): string {
     const hi = groups[7] as number;
     return `::ffff:${lo >> 8}.${lo & 255}.${hi >> 8}.${hi & 255}`;
   }
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const str = (from: number, to: number): string => groups.slice(from, to).map((g) => g.toString(16)).join(':');
-  return bestStart < 0 ? str(0, 8) : `${str(0, bestStart)}::${str(bestStart + bestLen, 8)}`;
+  // The first longest run of two or more zero groups, found as text in the full form.
+  const full = groups.map((g) => g.toString(16)).join(':');
+  let best: RegExpExecArray | undefined;
+  for (const m of full.matchAll(/(?<![0-9a-f])0(?::0)+(?![0-9a-f])/g)) if (!best || m[0].length > best[0].length) best = m;
+  if (!best) return full;
+  return `${full.slice(0, best.index).replace(/:$/, '')}::${full.slice(best.index + best[0].length).replace(/^:/, '')}`;
 }
