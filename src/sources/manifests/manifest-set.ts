@@ -41,7 +41,12 @@ export interface ManifestSetOptions {
   annotationPrefixes?: readonly string[];
 }
 
-export type ReadOutcome = { text: string } | { error: NodeJS.ErrnoException };
+/**
+ * A file's text, or why it could not be read. `digest`, when the reader has
+ * the bytes the text was decoded from, is manifestDigest of them: the same
+ * value the text gives (valid UTF-8 round-trips), several times quicker.
+ */
+export type ReadOutcome = { text: string; digest?: string } | { error: NodeJS.ErrnoException };
 
 export class ManifestSet {
   private readonly files = new Map<string, FileState>();
@@ -86,7 +91,7 @@ export class ManifestSet {
       st.digest = undefined;
       return false;
     }
-    const digest = textDigest(read.text);
+    const digest = read.digest ?? manifestDigest(read.text);
     if (st.digest === digest) {
       st.held = undefined;
       return false;
@@ -180,6 +185,7 @@ export function compareNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function textDigest(text: string): string {
-  return createHash('sha256').update(text).digest('base64');
+/** What tells a changed file from an unchanged one: SHA-256 of its UTF-8 bytes, given as the text or as the bytes. */
+export function manifestDigest(content: string | Buffer): string {
+  return createHash('sha256').update(content).digest('base64');
 }

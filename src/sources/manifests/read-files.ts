@@ -3,7 +3,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { EndpointObject } from '../../endpoint/endpoint.js';
 import { decodeManifestBytes, isManifestFileName, notManifestReason, type IgnoredDocument, type ManifestNote, type ManifestProblem } from './documents.js';
-import { compareNames, ManifestSet, type ReadOutcome } from './manifest-set.js';
+import { compareNames, manifestDigest, ManifestSet, type ReadOutcome } from './manifest-set.js';
 
 /** Reads the folder once into `set`. Throws only when the folder itself cannot be listed. */
 export async function readFolder(dir: string, set: ManifestSet): Promise<void> {
@@ -33,7 +33,7 @@ async function readOne(path: string): Promise<ReadOutcome | undefined> {
     const decoded = decodeManifestBytes(bytes);
     // Reported as a read failure, so the file's last good content keeps serving as it would for EIO.
     if (!decoded.ok) return { error: Object.assign(new Error(decoded.reason), { code: 'EILSEQ' }) };
-    return { text: decoded.text };
+    return { text: decoded.text, digest: manifestDigest(bytes) };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // Gone between listing and reading, a dangling link (a ConfigMap key
