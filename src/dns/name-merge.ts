@@ -137,23 +137,23 @@ const SINGLETONS: ReadonlySet<RecordType> = new Set(['CNAME', 'DNAME']);
 
 /** RFC 1034 §3.6.2 and RFC 6672 §2.4: CNAME excludes other data at its name; CNAME and DNAME are single records. */
 function exclusivityConflict(types: Map<ServedType, PendingSet>, input: RRsetInput): { field: string; reason: string } | undefined {
-  const name = fqdn(input.name);
+  // The name is written out only for a message: most inputs conflict with nothing.
   if (input.type === 'CNAME') {
     for (const [t, set] of types) {
       if (t !== 'CNAME') {
-        return { field: 'recordType', reason: `a CNAME at ${name} cannot coexist with the ${t} records defined by ${describeInput(set.inputs[0] as RRsetInput)}` };
+        return { field: 'recordType', reason: `a CNAME at ${fqdn(input.name)} cannot coexist with the ${t} records defined by ${describeInput(set.inputs[0] as RRsetInput)}` };
       }
     }
   } else {
     const cname = types.get('CNAME');
     if (cname) {
-      return { field: 'recordType', reason: `${name} already has a CNAME, defined by ${describeInput(cname.inputs[0] as RRsetInput)}; no other type may share its name` };
+      return { field: 'recordType', reason: `${fqdn(input.name)} already has a CNAME, defined by ${describeInput(cname.inputs[0] as RRsetInput)}; no other type may share its name` };
     }
   }
   if (SINGLETONS.has(input.type)) {
     const existing = types.get(input.type);
     if (existing && rdataKey(existing.data[0] as RDataByType[ServedType]) !== rdataKey(input.data[0] as RDataByType[ServedType])) {
-      return { field: 'targets', reason: `${name} already has a different ${input.type}, defined by ${describeInput(existing.inputs[0] as RRsetInput)}; a name holds one ${input.type}` };
+      return { field: 'targets', reason: `${fqdn(input.name)} already has a different ${input.type}, defined by ${describeInput(existing.inputs[0] as RRsetInput)}; a name holds one ${input.type}` };
     }
   }
   return undefined;

@@ -91,11 +91,11 @@ export class SnapshotBuilder {
     const previous = this.state;
     this.state = undefined;
     const rejections = new Map<string, RRsetRejection[]>();
+    const reject = rejecter(rejections);
     const merged = new Map<string, Map<string, Map<ServedType, PendingSet>>>();
     for (const z of this.zones) merged.set(z.apex, new Map());
     for (const [name, inputs] of inputsByName) {
       const apex = findZone(name, this.apexes);
-      const reject = rejecter(rejections, name);
       if (apex === undefined) {
         for (const input of inputs) reject({ input, field: 'dnsName', reason: `${fqdn(name)} is outside every served zone` });
         continue;
@@ -117,7 +117,7 @@ export class SnapshotBuilder {
       const prevNodes = previous?.get(cfg.apex)?.nodes;
       const nodes = new Map<string, BuildNode>();
       for (const [name, types] of names) {
-        dropOccluded(name, types, cuts, dnames, rejecter(rejections, name));
+        dropOccluded(name, types, cuts, dnames, reject);
         const sets = encodeSets(name, types, prevNodes?.get(name));
         if (sets.length > 0) nodes.set(name, dataNode(name, sets, name !== cfg.apex && types.has('NS')));
       }
@@ -181,9 +181,9 @@ export class SnapshotBuilder {
     // From here on the state is changed in place; should anything throw, the next build must be a full one.
     this.state = undefined;
     const rejections = new Map<string, RRsetRejection[]>();
+    const reject = rejecter(rejections);
     for (const [name, inputs] of changed) {
       if (findZone(name, this.apexes) !== undefined) continue;
-      const reject = rejecter(rejections, name);
       for (const input of inputs) reject({ input, field: 'dnsName', reason: `${fqdn(name)} is outside every served zone` });
     }
     const newStats = { recordsByType: { ...stats.recordsByType }, rrsets: stats.rrsets, names: stats.names };
@@ -214,9 +214,10 @@ export class SnapshotBuilder {
     const exists = (n: string): boolean => (work.has(n) ? work.get(n) !== undefined : old.has(n));
 
     const newSets = new Map<string, RRset[]>();
+    const reject = rejecter(rejections);
     for (const name of names) {
-      const types = mergeAtName(name, changed.get(name) ?? [], rejecter(rejections, name));
-      dropOccluded(name, types, zs.cuts, zs.dnames, rejecter(rejections, name));
+      const types = mergeAtName(name, changed.get(name) ?? [], reject);
+      dropOccluded(name, types, zs.cuts, zs.dnames, reject);
       newSets.set(name, encodeSets(name, types, old.get(name)));
     }
     const hasData = (n: string): boolean => {
@@ -314,11 +315,12 @@ export function buildSnapshot(inputs: readonly RRsetInput[], zones: readonly Zon
   return { snapshot: built.snapshot, rejections: [...built.rejections.values()].flat() };
 }
 
-function rejecter(into: Map<string, RRsetRejection[]>, name: string): (r: RRsetRejection) => void {
+/** Files each rejection under its input's owner name: one function a build, not a closure a name. */
+function rejecter(into: Map<string, RRsetRejection[]>): (r: RRsetRejection) => void {
   return (r) => {
-    const list = into.get(name);
+    const list = into.get(r.input.name);
     if (list) list.push(r);
-    else into.set(name, [r]);
+    else into.set(r.input.name, [r]);
   };
 }
 
