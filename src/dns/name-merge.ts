@@ -176,7 +176,7 @@ export function finalData(p: PendingSet): readonly RDataByType[ServedType][] {
   if (localities === undefined) {
     // One input: its records in its order, and its own array unless the type sorts them otherwise.
     const data = sortedData(p.type, p.data);
-    return data.every((d, i) => d === p.data[i]) ? p.data : data;
+    return data === p.data || data.every((d, i) => d === p.data[i]) ? p.data : data;
   }
   const order = p.data.map((_, i) => i);
   if (localities.some((l) => l !== 0)) order.sort((a, b) => (localities[a] as number) - (localities[b] as number) || a - b);

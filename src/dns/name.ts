@@ -41,8 +41,9 @@ export function parseName(input: string, allowWildcard = false): NameResult {
 
 /** 253 characters: 255 wire octets less the first length octet and the root. */
 const MAX_CANONICAL_LENGTH = MAX_NAME_OCTETS - 2;
-const CANONICAL = /^(?:[a-z0-9_-]{1,63}\.)*[a-z0-9_-]{1,63}$/;
-const CANONICAL_OR_WILDCARD = /^(?:\*\.)?(?:[a-z0-9_-]{1,63}\.)*[a-z0-9_-]{1,63}$/;
+const LABELS = '(?:[a-z0-9_-]{1,63}\\.)*[a-z0-9_-]{1,63}$';
+const CANONICAL = new RegExp(`^${LABELS}`);
+const CANONICAL_OR_WILDCARD = new RegExp(`^(?:\\*\\.)?${LABELS}`);
 
 /** parseName without its shortcut for canonical names; exported for the test that holds the two to the same answers. */
 export function parseNameInFull(input: string, allowWildcard = false): NameResult {

@@ -8,7 +8,6 @@
  * path never has to. All scanning is hand-written and linear in the input:
  * these run on every object change, over possibly 100k endpoints.
  */
-import { isIPv4 } from 'node:net';
 import { parseName, quoteValue as quote } from '../dns/name.js';
 import type { CaaData, MxData, NaptrData, RDataByType, ServedType, SrvData } from '../dns/records.js';
 
@@ -25,9 +24,9 @@ const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, re
 // ---------------------------------------------------------------- addresses
 
 export function parseA(target: string): TargetResult<string> {
-  // node's isIPv4 accepts exactly four decimal octets without leading zeros,
-  // so "010.0.0.1" (octal to some parsers) and "1.2.3" are refused.
-  if (!isIPv4(target)) {
+  // Four decimal octets without leading zeros (the rule of node's isIPv4 and of an
+  // IPv6 address's IPv4 tail), so "010.0.0.1" (octal to some parsers) and "1.2.3" are refused.
+  if (readDottedQuad(target, 0) < 0) {
     return fail(`${quote(target)} is not an IPv4 address (expected a dotted quad such as 192.0.2.1, no leading zeros)`);
   }
   return { ok: true, data: target, key: target };
@@ -152,7 +151,7 @@ function hexValue(c: number): number {
   return -1;
 }
 
-/** The 32-bit value of the dotted quad that runs from `from` to the end of `s`, or -1. */
+/** The 32-bit value of the dotted quad that runs from `from` to the end of `s`, or -1 (an A target, an IPv6 address's tail). */
 function readDottedQuad(s: string, from: number): number {
   let value = 0;
   let i = from;

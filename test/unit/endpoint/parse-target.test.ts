@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { canonicalIPv6, TARGET_PARSERS } from '../../../src/endpoint/parse-target.js';
 import type { ServedType } from '../../../src/dns/records.js';
 
@@ -155,6 +155,27 @@ describe('endpoint/parse-target', () => {
       if (got !== undefined) accepted++;
     }
     assert.ok(accepted > 5_000 && accepted < 25_000, `${accepted} of 30,000 accepted`);
+  });
+});
+
+describe('A targets', () => {
+  it('accepts exactly what node\'s isIPv4 does, on 20,000 generated texts', () => {
+    let next = 99;
+    const rnd = (n: number): number => {
+      next = (next * 1103515245 + 12345) % 2147483648;
+      return Math.floor((next / 2147483648) * n);
+    };
+    const octets = ['0', '00', '01', '9', '10', '99', '100', '199', '249', '255', '256', '300', '1000', '', 'a', ' 1', '-1', '0x1'];
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const parts = Array.from({ length: rnd(3) === 0 ? 2 + rnd(4) : 4 }, () => (rnd(2) === 0 ? String(rnd(256)) : (octets[rnd(octets.length)] as string)));
+      let text = parts.join(rnd(30) === 0 ? ':' : '.');
+      if (rnd(40) === 0) text += '.';
+      const r = TARGET_PARSERS.A(text);
+      assert.equal(r.ok, isIPv4(text), JSON.stringify(text));
+      if (r.ok) accepted++;
+    }
+    assert.ok(accepted > 2_000 && accepted < 18_000, `${accepted} of 20,000 accepted`);
   });
 });
 
